@@ -1,0 +1,48 @@
+"""aios3path: the asyncio-native pathlib for Amazon S3 and S3-compatible stores.
+
+``AsyncS3Path`` mirrors :mod:`pathlib` with awaitable methods; ``S3Path`` is the same API,
+synchronous, a drop-in for the ``s3path`` package; ``PureS3Path`` is path arithmetic with no I/O.
+"""
+
+from ._config import (
+    ClientSettings,
+    configuration_map,
+    register_configuration_parameter,
+    setup_default_session,
+)
+from ._errors import (
+    S3DirectoryNotEmptyError,
+    S3Error,
+    S3FileExistsError,
+    S3FileNotFoundError,
+    S3PermissionError,
+    S3ValueError,
+)
+from ._path import AsyncS3Path, S3OwnerNotFoundError
+from ._pool import aclose
+from ._pure import PureS3Path
+from ._stat import StatResult
+from ._sync import S3Path
+from ._tree import S3DeleteError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncS3Path",
+    "ClientSettings",
+    "PureS3Path",
+    "S3DeleteError",
+    "S3DirectoryNotEmptyError",
+    "S3Error",
+    "S3FileExistsError",
+    "S3FileNotFoundError",
+    "S3OwnerNotFoundError",
+    "S3Path",
+    "S3PermissionError",
+    "S3ValueError",
+    "StatResult",
+    "aclose",
+    "configuration_map",
+    "register_configuration_parameter",
+    "setup_default_session",
+]

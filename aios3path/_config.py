@@ -1,0 +1,354 @@
+"""The prefix registry: which endpoint, credentials and request parameters serve a path.
+
+``register_configuration_parameter(PureS3Path("/bucket/prefix/"), ...)`` stores settings for a
+prefix; a path takes, for each setting independently, the one registered nearest above it
+(``/`` holds the defaults). With no registration at all, configuration comes from the
+environment and the AWS config files, as boto3 does, or from a default session set with
+:func:`setup_default_session` (or boto3's own ``boto3.setup_default_session``).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ._pure import PureS3Path
+
+_CLIENT_SETTING_KEYS = frozenset(
+    {
+        "endpoint_url",
+        "region_name",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "aws_account_id",
+        "config",
+        "verify",
+        "use_ssl",
+        "profile_name",
+    }
+)
+
+#: Keys of ``parameters`` that configure transfers instead of being sent to S3.
+TRANSFER_CONFIG_KEYS = ("transfer_config", "transfert_config")
+CALLBACK_CLASS_KEY = "callback_class"
+LEAN_PATH_KEY = "lean_requests"
+_SPECIAL_KEYS = frozenset((*TRANSFER_CONFIG_KEYS, CALLBACK_CLASS_KEY, LEAN_PATH_KEY))
+
+
+@dataclass(frozen=True, eq=False)
+class ClientSettings:
+    """Where requests for a prefix go and with which credentials.
+
+    Instances compare by identity: each registration makes a new one, and the client pool keeps
+    one client per (event loop, settings).
+    """
+
+    endpoint_url: str | None = None
+    region_name: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_session_token: str | None = None
+    aws_account_id: str | None = None
+    config: Any = None
+    verify: bool | str | None = None
+    use_ssl: bool = True
+    profile_name: str | None = None
+    #: An aiobotocore session (or the one inside an aioboto3 session) handed in by the user.
+    aio_session: Any = None
+    #: A synchronous botocore session (boto3's default session) whose credentials are used.
+    botocore_session: Any = None
+    #: Synchronous botocore credentials (from a boto3 resource), refreshed off the event loop.
+    sync_credentials: Any = None
+    #: What the settings were made from, for messages.
+    source: str = "environment"
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``AioSession.create_client("s3", ...)`` (config excluded)."""
+        kwargs: dict[str, Any] = {"use_ssl": self.use_ssl}
+        for name in (
+            "endpoint_url",
+            "region_name",
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "aws_session_token",
+            "aws_account_id",
+            "verify",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                kwargs[name] = value
+        return kwargs
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Everything the registry says about one path."""
+
+    settings: ClientSettings
+    parameters: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    transfer_config: Any = None
+    callback_class: Any = None
+    lean_requests: bool = True
+
+
+@dataclass(frozen=True)
+class _Registration:
+    settings: ClientSettings | None = None
+    parameters: Mapping[str, Any] | None = None
+    transfer_config: Any = None
+    callback_class: Any = None
+    lean_requests: bool | None = None
+
+
+def _is_default_aws_endpoint(url: str | None) -> bool:
+    if not url:
+        return True
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return host.endswith(".amazonaws.com") or host == "amazonaws.com"
+
+
+def settings_from_resource(resource: Any) -> ClientSettings:
+    """Client settings from what users pass as ``resource=``.
+
+    Accepted: a mapping of client settings (``endpoint_url``, ``region_name``,
+    ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``, ``config``,
+    ``verify``, ``profile_name``), a boto3 S3 resource or client (its endpoint, region, config and
+    credentials are read without any request), a boto3 session, an aiobotocore session or an
+    aioboto3 session.
+    """
+    if isinstance(resource, ClientSettings):
+        return resource
+    if isinstance(resource, Mapping):
+        unknown = set(resource) - _CLIENT_SETTING_KEYS
+        if unknown:
+            raise ValueError(
+                f"unknown client setting(s) {sorted(unknown)}; "
+                f"expected some of {sorted(_CLIENT_SETTING_KEYS)}"
+            )
+        return ClientSettings(**dict(resource), source="mapping")
+    from aiobotocore.session import AioSession
+
+    if isinstance(resource, AioSession):
+        return ClientSettings(aio_session=resource, source="aiobotocore session")
+    inner = getattr(resource, "_session", None)
+    if isinstance(inner, AioSession):  # an aioboto3.Session
+        return ClientSettings(aio_session=inner, source="aioboto3 session")
+    meta = getattr(resource, "meta", None)
+    client = getattr(meta, "client", resource) if meta is not None else None
+    client_meta = getattr(client, "meta", None)
+    if client_meta is not None and hasattr(client_meta, "endpoint_url"):
+        endpoint = client_meta.endpoint_url
+        signer = getattr(client, "_request_signer", None)
+        return ClientSettings(
+            endpoint_url=None if _is_default_aws_endpoint(endpoint) else endpoint,
+            region_name=client_meta.region_name,
+            config=client_meta.config,
+            sync_credentials=getattr(signer, "_credentials", None),
+            source="boto3 resource",
+        )
+    if inner is not None and hasattr(inner, "get_credentials"):  # a boto3.Session
+        return ClientSettings(
+            botocore_session=inner,
+            region_name=getattr(resource, "region_name", None),
+            source="boto3 session",
+        )
+    raise TypeError(
+        "resource must be a boto3 S3 resource or client, a mapping of client settings, "
+        f"a boto3/aioboto3/aiobotocore session, not {type(resource).__name__!r}"
+    )
+
+
+class ConfigurationMap:
+    """The registry behind :func:`register_configuration_parameter` (``configuration_map``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._registrations: dict[tuple[str, ...], _Registration] = {}
+        self._default_override: ClientSettings | None = None
+        self._environment_default: ClientSettings | None = None
+        self._boto3_default: tuple[object, ClientSettings] | None = None
+        #: Incremented on every change; caches elsewhere compare it.
+        self.generation = 0
+
+    # -- registration ---------------------------------------------------------------------
+
+    def set_configuration(
+        self,
+        path: PureS3Path,
+        *,
+        resource: Any = None,
+        arguments: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Register ``resource`` and/or S3 ``arguments`` (parameters) for ``path``'s prefix."""
+        if not path.is_absolute():
+            raise ValueError(f"configuration path must be absolute, got {str(path)!r}")
+        settings = settings_from_resource(resource) if resource is not None else None
+        s3_parameters: dict[str, Any] | None = None
+        transfer_config = callback_class = lean = None
+        if arguments is not None:
+            s3_parameters = {k: v for k, v in arguments.items() if k not in _SPECIAL_KEYS}
+            for key in TRANSFER_CONFIG_KEYS:
+                if key in arguments:
+                    transfer_config = arguments[key]
+            callback_class = arguments.get(CALLBACK_CLASS_KEY)
+            if callback_class is not None and not callable(callback_class):
+                raise TypeError(f"{CALLBACK_CLASS_KEY} must be callable (a class)")
+            if LEAN_PATH_KEY in arguments:
+                lean = bool(arguments[LEAN_PATH_KEY])
+        with self._lock:
+            registrations = dict(self._registrations)
+            old = registrations.get(path._parts, _Registration())
+            registrations[path._parts] = _Registration(
+                settings=settings if settings is not None else old.settings,
+                parameters=(
+                    MappingProxyType(s3_parameters)
+                    if s3_parameters is not None
+                    else old.parameters
+                ),
+                transfer_config=(
+                    transfer_config if transfer_config is not None else old.transfer_config
+                ),
+                callback_class=callback_class if callback_class is not None else old.callback_class,
+                lean_requests=lean if lean is not None else old.lean_requests,
+            )
+            self._registrations = registrations
+            self.generation += 1
+
+    def reset(self) -> None:
+        """Drop every registration and default session: back to environment defaults."""
+        with self._lock:
+            self._registrations = {}
+            self._default_override = None
+            self._environment_default = None
+            self._boto3_default = None
+            self.generation += 1
+
+    def set_default_settings(self, settings: ClientSettings | None) -> None:
+        """Make ``settings`` serve every path without a registered resource."""
+        with self._lock:
+            self._default_override = settings
+            self.generation += 1
+
+    # -- resolution -----------------------------------------------------------------------
+
+    def default_settings(self) -> ClientSettings:
+        """The settings of paths with no registered resource."""
+        if self._default_override is not None:
+            return self._default_override
+        boto3 = sys.modules.get("boto3")
+        boto3_session = getattr(boto3, "DEFAULT_SESSION", None)
+        if boto3_session is not None:
+            cached = self._boto3_default
+            if cached is None or cached[0] is not boto3_session:
+                cached = (boto3_session, settings_from_resource(boto3_session))
+                self._boto3_default = cached
+            return cached[1]
+        if self._environment_default is None:
+            self._environment_default = ClientSettings()
+        return self._environment_default
+
+    def resolve(self, path: PureS3Path) -> Resolved:
+        """The nearest registered value of each setting for ``path``."""
+        parts = path._parts
+        registrations = self._registrations
+        settings = parameters = transfer = callback = lean = None
+        if registrations:
+            for n in range(len(parts), -1, -1):
+                reg = registrations.get(parts[:n])
+                if reg is None:
+                    continue
+                settings = settings if settings is not None else reg.settings
+                parameters = parameters if parameters is not None else reg.parameters
+                transfer = transfer if transfer is not None else reg.transfer_config
+                callback = callback if callback is not None else reg.callback_class
+                lean = lean if lean is not None else reg.lean_requests
+        return Resolved(
+            settings=settings or self.default_settings(),
+            parameters=parameters if parameters is not None else MappingProxyType({}),
+            transfer_config=transfer,
+            callback_class=callback,
+            lean_requests=True if lean is None else lean,
+        )
+
+    def get_configuration(self, path: PureS3Path) -> tuple[ClientSettings, Mapping[str, Any]]:
+        """``(client settings, S3 parameters)`` for ``path``, as s3path's map returns."""
+        resolved = self.resolve(path)
+        return resolved.settings, resolved.parameters
+
+
+configuration_map = ConfigurationMap()
+
+
+def register_configuration_parameter(
+    path: PureS3Path,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    resource: Any = None,
+    glob_new_algorithm: bool | None = None,
+) -> None:
+    """Set defaults for every path at or below ``path`` (``/``, a bucket, or a key prefix).
+
+    ``parameters`` are extra S3 request arguments (``ServerSideEncryption``, ``StorageClass``,
+    ``ContentType``, ``Metadata``, …), each sent with the requests that accept it. Three keys are
+    not sent to S3: ``"transfer_config"`` (also spelt ``"transfert_config"``, as in s3path's
+    proposal; a boto3 ``TransferConfig`` or :class:`aios3path.TransferConfig`), ``"callback_class"``
+    (a progress callback class, instantiated once per transfer) and ``"lean_requests"`` (``False``
+    sends every request through aiobotocore).
+
+    ``resource`` says where the prefix is served from: a boto3 S3 resource, a mapping of client
+    settings (``{"endpoint_url": ..., "region_name": ..., "aws_access_key_id": ...,
+    "aws_secret_access_key": ..., "config": botocore.config.Config(...)}``), or an aiobotocore /
+    aioboto3 session.
+
+    The nearest registration above a path wins, for each of these independently. Registering
+    again replaces the earlier value and takes effect for the next call.
+    """
+    if not isinstance(path, PureS3Path):
+        raise TypeError(f"path argument have to be a {PureS3Path} type. got {type(path)}")
+    if parameters is not None and not isinstance(parameters, Mapping):
+        raise TypeError(f"parameters argument have to be a dict type. got {type(parameters)}")
+    if parameters is None and resource is None and glob_new_algorithm is None:
+        raise ValueError("user have to specify parameters or resource arguments")
+    if glob_new_algorithm is not None:
+        warnings.warn(
+            "glob_new_algorithm is ignored: aios3path has one glob algorithm, "
+            "which lists each pattern with the narrowest prefix",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    if parameters is None and resource is None:
+        return
+    configuration_map.set_configuration(path, resource=resource, arguments=parameters)
+
+
+def setup_default_session(
+    *,
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+    aws_session_token: str | None = None,
+    region_name: str | None = None,
+    profile_name: str | None = None,
+    endpoint_url: str | None = None,
+) -> None:
+    """Set the credentials, region (and endpoint) of paths with no registered resource.
+
+    The aios3path counterpart of ``boto3.setup_default_session`` for users without boto3; a
+    default session made with boto3's own call is honoured too.
+    """
+    configuration_map.set_default_settings(
+        ClientSettings(
+            aws_access_key_id=aws_access_key_id,
+            aws_secret_access_key=aws_secret_access_key,
+            aws_session_token=aws_session_token,
+            region_name=region_name,
+            profile_name=profile_name,
+            endpoint_url=endpoint_url,
+            source="setup_default_session",
+        )
+    )

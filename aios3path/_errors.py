@@ -1,0 +1,156 @@
+"""S3 errors as Python exceptions that stay catchable as botocore's ``ClientError``.
+
+Every error raised for an S3 response is an instance of both the fitting built-in exception
+(``FileNotFoundError``, ``PermissionError``, …) and :class:`botocore.exceptions.ClientError`, so
+``except FileNotFoundError`` in new code and ``except ClientError`` in code written for s3path
+both work. Messages always name the ``s3://`` path.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+
+class S3Error(OSError, ClientError):
+    """An S3 request failed. Base class of every S3 error this library raises.
+
+    ``response`` and ``operation_name`` are botocore's (``ClientError`` attributes); ``code`` is
+    the S3 error code (``"NoSuchKey"``, ``"AccessDenied"``, …).
+    """
+
+    default_errno = errno.EIO
+
+    def __init__(
+        self,
+        message: str,
+        response: Mapping[str, Any] | None = None,
+        operation_name: str = "",
+    ) -> None:
+        response = dict(response or {"Error": {"Code": "", "Message": message}})
+        ClientError.__init__(self, response, operation_name)  # type: ignore[arg-type]
+        OSError.__init__(self, self.default_errno, message)
+
+    @property
+    def code(self) -> str:
+        """The S3 error code of the response (``""`` when there was none)."""
+        return str(self.response.get("Error", {}).get("Code", ""))
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.strerror, self.response, self.operation_name))
+
+
+class S3FileNotFoundError(S3Error, FileNotFoundError):
+    """The object, prefix, bucket or version does not exist."""
+
+    default_errno = errno.ENOENT
+
+
+class S3PermissionError(S3Error, PermissionError):
+    """S3 denied the request (403)."""
+
+    default_errno = errno.EACCES
+
+
+class S3FileExistsError(S3Error, FileExistsError):
+    """The target exists where it must not (a bucket name taken, a conditional write refused)."""
+
+    default_errno = errno.EEXIST
+
+
+class S3DirectoryNotEmptyError(S3Error):
+    """A bucket could not be removed because objects or versions remain in it."""
+
+    default_errno = errno.ENOTEMPTY
+
+
+class S3ValueError(S3Error, ValueError):
+    """S3 rejected a name or an argument (an invalid bucket name, a bad range)."""
+
+    default_errno = errno.EINVAL
+
+
+_BY_CODE: dict[str, type[S3Error]] = {
+    "404": S3FileNotFoundError,
+    "NotFound": S3FileNotFoundError,
+    "NoSuchKey": S3FileNotFoundError,
+    "NoSuchBucket": S3FileNotFoundError,
+    "NoSuchVersion": S3FileNotFoundError,
+    "NoSuchUpload": S3FileNotFoundError,
+    "403": S3PermissionError,
+    "AccessDenied": S3PermissionError,
+    "AllAccessDisabled": S3PermissionError,
+    "AccountProblem": S3PermissionError,
+    "InvalidAccessKeyId": S3PermissionError,
+    "SignatureDoesNotMatch": S3PermissionError,
+    "BucketAlreadyExists": S3FileExistsError,
+    "BucketAlreadyOwnedByYou": S3FileExistsError,
+    "PreconditionFailed": S3FileExistsError,
+    "412": S3FileExistsError,
+    "BucketNotEmpty": S3DirectoryNotEmptyError,
+    "InvalidBucketName": S3ValueError,
+    "InvalidArgument": S3ValueError,
+    "KeyTooLongError": S3ValueError,
+    "InvalidRange": S3ValueError,
+}
+
+_WHAT: dict[str, str] = {
+    "NoSuchBucket": "bucket does not exist",
+    "NoSuchKey": "no such object",
+    "NoSuchVersion": "no such version",
+    "NoSuchUpload": "no such multipart upload",
+    "AccessDenied": "access denied",
+    "403": "access denied",
+    "404": "not found",
+    "NotFound": "not found",
+    "BucketAlreadyExists": "bucket name is already taken",
+    "BucketAlreadyOwnedByYou": "bucket already exists",
+    "BucketNotEmpty": "bucket is not empty",
+    "InvalidBucketName": "invalid bucket name",
+    "PreconditionFailed": "object already exists",
+}
+
+
+def error_from_client_error(error: ClientError, uri: str) -> S3Error:
+    """The library's exception for a botocore ``ClientError`` about ``uri``."""
+    if isinstance(error, S3Error):
+        return error
+    details = error.response.get("Error", {})
+    code = str(details.get("Code", ""))
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    cls = _BY_CODE.get(code)
+    if cls is None and status is not None:
+        cls = _BY_CODE.get(str(status))
+    cls = cls or S3Error
+    what = _WHAT.get(code) or details.get("Message") or code or "request failed"
+    message = f"{uri}: {what} ({error.operation_name}: {code or status})"
+    return cls(message, error.response, error.operation_name)
+
+
+def make_error(cls: type[S3Error], uri: str, what: str, operation: str = "") -> S3Error:
+    """An S3 error raised by the library itself, shaped like a response (for ``ClientError``)."""
+    code = {
+        S3FileNotFoundError: "NoSuchKey",
+        S3PermissionError: "AccessDenied",
+        S3FileExistsError: "FileExists",
+    }.get(cls, "")
+    response = {"Error": {"Code": code, "Message": what}}
+    return cls(f"{uri}: {what}", response, operation)
+
+
+@contextmanager
+def s3_errors(uri: str) -> Iterator[None]:
+    """Translate botocore ``ClientError`` raised inside the block for the path ``uri``."""
+    try:
+        yield
+    except S3Error:
+        raise
+    except ClientError as error:
+        raise error_from_client_error(error, uri) from error

@@ -1,0 +1,450 @@
+"""``AsyncS3Path``: pathlib's concrete-path API for S3, with awaitable methods."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
+
+from . import _s3
+from ._config import Resolved, configuration_map
+from ._errors import S3Error, S3FileNotFoundError, make_error
+from ._listing import directory_prefix, iter_pages
+from ._pool import get_client
+from ._pure import PureS3Path
+from ._unsupported import NoLocalFilesystemMixin
+from ._stat import StatResult
+from ._tree import delete_prefix
+
+_P = TypeVar("_P", bound="AsyncS3Path")
+
+_BUCKET_NAME = re.compile(r"[a-zA-Z0-9.\-_]{1,255}")
+
+
+class S3OwnerNotFoundError(S3FileNotFoundError, KeyError):
+    """``owner()`` of a path that is not an object (a ``KeyError`` too, as in s3path)."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+class _Request:
+    """What one operation needs: the client, the resolved settings and the names to use."""
+
+    __slots__ = ("client", "resolved", "bucket", "key", "uri")
+
+    def __init__(self, client: Any, resolved: Resolved, bucket: str, key: str, uri: str) -> None:
+        self.client = client
+        self.resolved = resolved
+        self.bucket = bucket
+        self.key = key
+        self.uri = uri
+
+    @property
+    def params(self) -> Any:
+        return self.resolved.parameters
+
+
+class AsyncS3Path(NoLocalFilesystemMixin, PureS3Path):
+    """An S3 object or prefix with pathlib's methods, awaitable.
+
+    ``await path.read_text()``, ``await path.exists()``, ``async for child in path.iterdir()``.
+    Paths hold no client or connection: each call resolves the configuration registered for the
+    path and uses the client pool of the running event loop, so paths can be shared between
+    tasks, pickled and sent to other processes.
+    """
+
+    __slots__ = ()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @property
+    def _uri(self) -> str:
+        return "s3:/" + str(self) if self._root else str(self)
+
+    def _require_absolute(self) -> None:
+        if not self._root:
+            raise ValueError(f"relative path have no bucket, key specification: {str(self)!r}")
+
+    def _require_bucket(self) -> str:
+        self._require_absolute()
+        bucket = self.bucket
+        if not bucket:
+            raise ValueError(f"{self._uri} names no bucket")
+        if not _BUCKET_NAME.fullmatch(bucket):
+            raise ValueError(f"invalid bucket name {bucket!r} in {self._uri}")
+        return bucket
+
+    def _require_key(self) -> str:
+        self._require_bucket()
+        key = self.key
+        if not key:
+            raise ValueError(f"{self._uri} names a bucket, not an object")
+        return key
+
+    async def _request(self) -> _Request:
+        bucket = self._require_bucket()
+        resolved = configuration_map.resolve(self)
+        client = await get_client(resolved.settings)
+        return _Request(client, resolved, bucket, self.key, self._uri)
+
+    @property
+    def _dir_prefix(self) -> str:
+        return directory_prefix(self.key, self._trailing)
+
+    def _coerce_path(self: _P, other: str | os.PathLike[str] | PureS3Path) -> _P:
+        if isinstance(other, type(self)):
+            return other
+        if isinstance(other, PureS3Path):
+            return type(self)._from_parsed(other._root, other._parts, other._trailing)
+        return type(self)(other)
+
+    # -- metadata -------------------------------------------------------------------------
+
+    async def stat(self, *, follow_symlinks: bool = True) -> StatResult | None:
+        """The object's :class:`StatResult` (one ``HeadObject``); ``None`` for ``/`` and buckets.
+
+        A missing object raises ``FileNotFoundError`` (also a botocore ``ClientError``).
+        """
+        self._require_absolute()
+        if not self.key:
+            return None
+        self._require_key()
+        request = await self._request()
+        head = await _s3.head_object(
+            request.client, request.uri, request.bucket, request.key, request.params
+        )
+        return StatResult.from_head(head)
+
+    async def exists(self, *, follow_symlinks: bool = True) -> bool:
+        """True if an object or a "directory" (any key below ``path/``) exists at this path.
+
+        ``/`` always exists; a bucket path asks ``HeadBucket``; a key asks ``HeadObject`` and,
+        only if that finds nothing, one ``ListObjectsV2`` with ``MaxKeys=1``. A key in a missing
+        bucket raises ``FileNotFoundError`` (a ``ClientError`` too, as in s3path).
+        """
+        self._require_absolute()
+        if not self._parts:
+            return True
+        request = await self._request()
+        if not request.key:
+            return await _s3.head_bucket(request.client, request.uri, request.bucket)
+        if await self._head_or_none(request) is not None:
+            return True
+        return await self._has_children(request)
+
+    async def _head_or_none(self, request: _Request) -> dict[str, Any] | None:
+        try:
+            return await _s3.head_object(
+                request.client, request.uri, request.bucket, request.key, request.params
+            )
+        except (FileNotFoundError, PermissionError):
+            # S3 answers 403 for a missing key to callers without s3:ListBucket.
+            return None
+
+    async def _has_children(self, request: _Request) -> bool:
+        page = await _s3.list_page(
+            request.client,
+            request.uri,
+            request.bucket,
+            self._dir_prefix,
+            max_keys=1,
+            params=request.params,
+        )
+        return bool(page.objects or page.prefixes)
+
+    async def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        """True if some key lies below ``path/`` (one ``ListObjectsV2``, ``MaxKeys=1``).
+
+        ``/`` and bucket paths are directories without a request, as in s3path.
+        """
+        self._require_absolute()
+        if not self.key:
+            return True
+        self._require_key()
+        return await self._has_children(await self._request())
+
+    async def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        """True if an object exists at exactly this key (one ``HeadObject``)."""
+        self._require_absolute()
+        if not self.key:
+            return False
+        self._require_key()
+        return await self._head_or_none(await self._request()) is not None
+
+    async def is_mount(self) -> bool:
+        """Always False: S3 has no mount points."""
+        return False
+
+    async def is_symlink(self) -> bool:
+        """Always False: S3 has no symbolic links."""
+        return False
+
+    async def is_junction(self) -> bool:
+        """Always False: S3 has no junctions."""
+        return False
+
+    async def is_socket(self) -> bool:
+        """Always False: S3 has no sockets."""
+        return False
+
+    async def is_fifo(self) -> bool:
+        """Always False: S3 has no FIFOs."""
+        return False
+
+    async def samefile(self, other_path: str | os.PathLike[str] | PureS3Path) -> bool:
+        """True if ``other_path`` is this path and this path is an existing object."""
+        other = self._coerce_path(other_path)
+        return other == self and await self.is_file()
+
+    async def owner(self, *, follow_symlinks: bool = True) -> str:
+        """The display name (or canonical id) of the object's owner.
+
+        A path that is not an object raises :class:`S3OwnerNotFoundError`, both a
+        ``FileNotFoundError`` and a ``KeyError`` (what s3path raised).
+        """
+        key = self._require_key()
+        request = await self._request()
+        page = await _s3.list_page(
+            request.client,
+            request.uri,
+            request.bucket,
+            key,
+            max_keys=1,
+            fetch_owner=True,
+            params=request.params,
+        )
+        for entry in page.objects:
+            if entry.key == key and entry.owner:
+                return entry.owner
+        raise make_error(S3OwnerNotFoundError, self._uri, "file not found", "ListObjectsV2")
+
+    # -- directories ----------------------------------------------------------------------
+
+    async def _iterdir_pages(self: _P) -> AsyncIterator[list[_P]]:
+        """The children of this "directory", one list per listing page."""
+        self._require_absolute()
+        cls = type(self)
+        if not self._parts:
+            request_client = await get_client(configuration_map.resolve(self).settings)
+            names = await _s3.list_buckets(request_client, "s3://")
+            yield [cls._from_bucket_key_exact(name, "") for name in names]
+            return
+        request = await self._request()
+        prefix = self._dir_prefix
+        async for page in iter_pages(
+            request.client,
+            request.uri,
+            request.bucket,
+            prefix,
+            delimiter="/",
+            params=request.params,
+        ):
+            bucket = request.bucket
+            children = [cls._from_bucket_key_exact(bucket, p[:-1]) for p in page.prefixes]
+            children.extend(
+                cls._from_bucket_key_exact(bucket, entry.key)
+                for entry in page.objects
+                if entry.key != prefix
+            )
+            yield children
+
+    async def iterdir(self: _P) -> AsyncIterator[_P]:
+        """The paths directly below this one, listed lazily one page at a time.
+
+        Sub-"directories" (common prefixes) come first in each page, then objects; the marker
+        object of the directory itself (``dir/``) is skipped. ``/`` lists the buckets. A missing
+        prefix yields nothing; a missing bucket raises ``FileNotFoundError``.
+        """
+        async for page in self._iterdir_pages():
+            for child in page:
+                yield child
+
+    async def mkdir(self, mode: int = 0o777, parents: bool = False, exist_ok: bool = False) -> None:
+        """Create a bucket, or a "directory" marker object.
+
+        * A bucket path creates the bucket (in the client's region); ``FileExistsError`` if it
+          exists, unless ``exist_ok``.
+        * A key path creates the zero-byte marker object ``key/`` (as the S3 console does), so
+          the directory is visible at once (``is_dir()`` is True). Its bucket must exist, or
+          ``parents=True`` creates it too; intermediate prefixes need no objects of their own,
+          since S3 prefixes exist implicitly. ``FileExistsError`` if the directory already has
+          keys below it, unless ``exist_ok``.
+        * ``/`` cannot be created: ``FileNotFoundError`` unless ``exist_ok``.
+        """
+        self._require_absolute()
+        if not self._parts:
+            if exist_ok:
+                return
+            raise make_error(S3FileNotFoundError, self._uri, "no bucket in path", "CreateBucket")
+        request = await self._request()
+        bucket_exists = await _s3.head_bucket(request.client, request.uri, request.bucket)
+        if not request.key:
+            if bucket_exists:
+                if exist_ok:
+                    return
+                raise FileExistsError(f"{self._uri}: bucket already exists")
+            await self._create_bucket(request, exist_ok)
+            return
+        if not bucket_exists:
+            if not parents:
+                raise make_error(
+                    S3FileNotFoundError,
+                    self._uri,
+                    f"bucket {request.bucket!r} does not exist (use parents=True to create it)",
+                    "HeadBucket",
+                )
+            await self._create_bucket(request, exist_ok=True)
+        elif await self._has_children(request):
+            if exist_ok:
+                return
+            raise FileExistsError(f"{self._uri}: directory already exists")
+        await _s3.put_object(
+            request.client,
+            request.uri,
+            request.bucket,
+            self._dir_prefix,
+            b"",
+            request.params,
+        )
+
+    async def _create_bucket(self, request: _Request, exist_ok: bool) -> None:
+        try:
+            await _s3.create_bucket(request.client, request.uri, request.bucket, request.params)
+        except FileExistsError:
+            if not exist_ok:
+                raise
+
+    async def rmdir(self) -> None:
+        """Delete this "directory" and **everything below it**; a bucket path deletes the bucket.
+
+        This differs from pathlib's ``rmdir`` (which needs an empty directory) and follows
+        s3path's meaning. Only keys under ``path/`` are deleted, never look-alike siblings such
+        as ``path2/``; deletes go 1,000 keys per ``DeleteObjects`` and keys S3 refuses to delete
+        are raised (:class:`S3DeleteError`), named. ``NotADirectoryError`` for an object with
+        nothing below it, ``FileNotFoundError`` when nothing exists.
+        """
+        self._require_absolute()
+        if not self._parts:
+            raise ValueError("s3:// (the root) cannot be removed")
+        request = await self._request()
+        if not request.key:
+            if not await _s3.head_bucket(request.client, request.uri, request.bucket):
+                raise make_error(S3FileNotFoundError, self._uri, "bucket does not exist", "HeadBucket")
+            await delete_prefix(request.client, request.uri, request.bucket, "", request.params)
+            await _s3.delete_bucket(request.client, request.uri, request.bucket)
+            return
+        deleted = await delete_prefix(
+            request.client, request.uri, request.bucket, self._dir_prefix, request.params
+        )
+        if deleted:
+            return
+        if await self._head_or_none(request) is not None:
+            raise NotADirectoryError(f"{self._uri}: is an object, not a directory")
+        raise make_error(S3FileNotFoundError, self._uri, "no such directory", "ListObjectsV2")
+
+    # -- whole-object reads and writes ----------------------------------------------------
+
+    async def read_bytes(self) -> bytes:
+        """The object's content (``FileNotFoundError`` if there is no object at this key)."""
+        self._require_key()
+        request = await self._request()
+        return await _s3.get_object(
+            request.client, request.uri, request.bucket, request.key, request.params
+        )
+
+    async def read_text(
+        self, encoding: str | None = None, errors: str | None = None, newline: str | None = None
+    ) -> str:
+        """The object's content decoded (UTF-8 unless ``encoding`` says otherwise).
+
+        ``newline`` follows :func:`open`: ``None`` turns ``\\r\\n`` and ``\\r`` into ``\\n``.
+        """
+        data = await self.read_bytes()
+        with io.TextIOWrapper(
+            io.BytesIO(data), encoding=encoding or "utf-8", errors=errors, newline=newline
+        ) as text:
+            return text.read()
+
+    async def write_bytes(self, data: bytes | bytearray | memoryview) -> int:
+        """Replace the object's content with ``data``; returns the number of bytes written.
+
+        The registered ``parameters`` (encryption, storage class, content type, metadata) are
+        sent with the write.
+        """
+        body = data if isinstance(data, bytes) else memoryview(data).tobytes()
+        self._require_key()
+        request = await self._request()
+        await _s3.put_object(
+            request.client, request.uri, request.bucket, request.key, body, request.params
+        )
+        return len(body)
+
+    async def write_text(
+        self,
+        data: str,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> int:
+        """Replace the object's content with ``data`` encoded; returns the number of characters.
+
+        UTF-8 unless ``encoding`` says otherwise; ``newline`` translates ``\\n`` as
+        :func:`open` does.
+        """
+        if not isinstance(data, str):
+            raise TypeError(f"data must be str, not {type(data).__name__}")
+        buffer = io.BytesIO()
+        with io.TextIOWrapper(
+            buffer, encoding=encoding or "utf-8", errors=errors, newline=newline, write_through=True
+        ) as text:
+            text.write(data)
+            body = buffer.getvalue()
+        await self.write_bytes(body)
+        return len(data)
+
+    async def touch(self, mode: int = 0o666, exist_ok: bool = True) -> None:
+        """Create an empty object if none exists; an existing object is left untouched.
+
+        ``FileExistsError`` if the object exists and ``exist_ok`` is False. (s3path overwrote an
+        existing object with empty content; aios3path never loses data this way.)
+        """
+        self._require_key()
+        request = await self._request()
+        if await self._head_or_none(request) is not None:
+            if exist_ok:
+                return
+            raise FileExistsError(f"{self._uri}: object already exists")
+        await _s3.put_object(
+            request.client, request.uri, request.bucket, request.key, b"", request.params
+        )
+
+    async def unlink(self, missing_ok: bool = False) -> None:
+        """Delete the object at this key.
+
+        ``IsADirectoryError`` for a bucket or a "directory" with no object at its key,
+        ``FileNotFoundError`` when nothing exists (both silenced by ``missing_ok``, as in s3path).
+        """
+        self._require_absolute()
+        if not self.key:
+            if missing_ok:
+                return
+            raise IsADirectoryError(f"{self._uri} is a bucket, not an object")
+        self._require_key()
+        request = await self._request()
+        try:
+            if await self._head_or_none(request) is None:
+                if await self._has_children(request):
+                    raise IsADirectoryError(f"{self._uri} is a directory, not an object")
+                raise make_error(S3FileNotFoundError, self._uri, "no such object", "HeadObject")
+        except (FileNotFoundError, IsADirectoryError):
+            if missing_ok:
+                return
+            raise
+        await _s3.delete_object(
+            request.client, request.uri, request.bucket, request.key, request.params
+        )
+
+__all__ = ["AsyncS3Path", "S3Error", "S3OwnerNotFoundError"]

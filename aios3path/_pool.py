@@ -1,0 +1,280 @@
+"""The client pool: one aiobotocore S3 client per (running event loop, client settings).
+
+Clients are made lazily on first use in a loop and reused. They are closed
+
+* by ``await aios3path.aclose()`` (the clients of the calling loop),
+* when their loop shuts down its async generators (``asyncio.run`` and ``asyncio.Runner`` do),
+* at interpreter exit, for loops that are still open.
+
+After ``os.fork()`` the child forgets the parent's clients without touching their sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import email.utils
+import os
+import threading
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.credentials import AioCredentials
+from aiobotocore.session import AioSession
+from botocore.credentials import ReadOnlyCredentials
+from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
+
+from ._config import ClientSettings
+
+#: Connections per client unless the user's botocore Config says otherwise. It bounds the
+#: requests in flight per endpoint, so it is sized to the concurrency async users reach.
+DEFAULT_MAX_POOL_CONNECTIONS = 64
+
+
+def fast_timestamp_parser(value: Any) -> Any:
+    """Parse S3's ISO 8601 and RFC 1123 timestamps quickly; anything else as botocore does."""
+    if isinstance(value, str):
+        try:
+            if value.endswith("Z") and "T" in value:
+                return datetime.fromisoformat(value[:-1] + "+00:00")
+            if value.endswith("GMT"):
+                return email.utils.parsedate_to_datetime(value)
+        except (ValueError, TypeError):
+            pass
+    return DEFAULT_TIMESTAMP_PARSER(value)
+
+
+class _ThreadedCredentials(AioCredentials):  # type: ignore[misc]
+    """Synchronous botocore credentials whose refresh runs in a worker thread."""
+
+    def __init__(self, sync_credentials: Any) -> None:
+        super().__init__("", "", None)
+        self._sync = sync_credentials
+        self.method = getattr(sync_credentials, "method", "explicit")
+
+    async def get_frozen_credentials(self) -> ReadOnlyCredentials:
+        refresh_needed = getattr(self._sync, "refresh_needed", None)
+        if refresh_needed is not None and refresh_needed():
+            return await asyncio.to_thread(self._sync.get_frozen_credentials)
+        frozen: ReadOnlyCredentials = self._sync.get_frozen_credentials()
+        return frozen
+
+
+def _client_config(user_config: Any) -> AioConfig:
+    options: dict[str, Any] = {
+        "max_pool_connections": DEFAULT_MAX_POOL_CONNECTIONS,
+        "warm_up_loader_caches": True,
+    }
+    if user_config is not None:
+        options.update(getattr(user_config, "_user_provided_options", {}))
+        for name in ("connector_args", "http_session_cls"):
+            if name in options and options[name] is None:
+                del options[name]
+    return AioConfig(**options)
+
+
+async def _new_session(settings: ClientSettings) -> AioSession:
+    session = AioSession(profile=settings.profile_name) if settings.profile_name else AioSession()
+    # Reading the AWS config files is blocking file I/O: do it in a worker thread once.
+    await asyncio.to_thread(session.get_scoped_config)
+    sync_credentials = settings.sync_credentials
+    if settings.botocore_session is not None and settings.aws_access_key_id is None:
+        sync_credentials = await asyncio.to_thread(settings.botocore_session.get_credentials)
+    if sync_credentials is not None and settings.aws_access_key_id is None:
+        session._credentials = _ThreadedCredentials(sync_credentials)
+    session.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=fast_timestamp_parser
+    )
+    return session
+
+
+def _silence(client: Any) -> None:
+    """Mark a client's HTTP session closed without I/O (its loop is gone or we are a fork)."""
+    try:
+        http = client._endpoint.http_session
+        aiohttp_session = getattr(http, "_session", None)
+        connector = getattr(aiohttp_session, "_connector", None)
+        if connector is not None:
+            connector._closed = True
+            connector._conns.clear()
+        if aiohttp_session is not None:
+            aiohttp_session._connector = None
+    except AttributeError:
+        pass
+
+
+class _LoopClients:
+    """The clients of one event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.clients: dict[ClientSettings, Any] = {}
+        self.creating: dict[ClientSettings, asyncio.Future[Any]] = {}
+        self.sessions: dict[ClientSettings, AioSession] = {}
+        self.guard: AsyncGenerator[None, None] | None = None
+        self.forgotten = False
+
+    async def start_guard(self) -> None:
+        """Have the loop close these clients when it shuts down its async generators."""
+        guard = self._guard()
+        await guard.__anext__()
+        self.guard = guard
+
+    async def _guard(self) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            self.guard = None
+            if not self.forgotten:
+                await self.aclose()
+
+    async def get(self, settings: ClientSettings) -> Any:
+        client = self.clients.get(settings)
+        if client is not None:
+            return client
+        pending = self.creating.get(settings)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = self.loop.create_future()
+        self.creating[settings] = future
+        try:
+            client = await self._create(settings)
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self.creating[settings]
+        self.clients[settings] = client
+        future.set_result(client)
+        return client
+
+    async def _create(self, settings: ClientSettings) -> Any:
+        session = settings.aio_session
+        if session is None:
+            session = await _new_session(settings)
+        context = session.create_client(
+            "s3", config=_client_config(settings.config), **settings.client_kwargs()
+        )
+        return await context.__aenter__()
+
+    async def aclose(self) -> None:
+        """Close every client of this loop."""
+        _pools.pop(self.loop, None)
+        clients, self.clients = list(self.clients.values()), {}
+        for client in clients:
+            try:
+                await client.__aexit__(None, None, None)
+            except Exception:  # a client that fails to close must not keep others open
+                _silence(client)
+        self._finish_guard()
+
+    def forget(self) -> None:
+        """Drop the clients without I/O (after fork, or when the loop is already closed)."""
+        self.forgotten = True
+        _pools.pop(self.loop, None)
+        for client in self.clients.values():
+            _silence(client)
+        self.clients = {}
+        self._finish_guard()
+
+    def _finish_guard(self) -> None:
+        guard, self.guard = self.guard, None
+        if guard is not None:
+            self.forgotten = True  # its ``finally`` must not close anything again
+            _drive_to_end(guard)
+
+
+def _drive_to_end(guard: AsyncGenerator[None, None]) -> None:
+    """Close a suspended guard generator synchronously (its ``finally`` awaits nothing)."""
+    closing = guard.aclose()
+    try:
+        closing.send(None)
+    except StopIteration:
+        pass
+    except RuntimeError:  # already closing
+        pass
+    finally:
+        closing.close()
+
+
+_pools: dict[asyncio.AbstractEventLoop, _LoopClients] = {}
+_pools_lock = threading.Lock()
+
+
+def _purge_closed_loops() -> None:
+    for loop, entry in list(_pools.items()):
+        if loop.is_closed():
+            entry.forget()
+
+
+async def get_client(settings: ClientSettings) -> Any:
+    """The S3 client for ``settings`` in the running loop, created on first use."""
+    loop = asyncio.get_running_loop()
+    entry = _pools.get(loop)
+    if entry is None:
+        with _pools_lock:
+            _purge_closed_loops()
+            entry = _pools.get(loop)
+            if entry is None:
+                entry = _LoopClients(loop)
+                _pools[loop] = entry
+        if entry.guard is None:
+            await entry.start_guard()
+    client = entry.clients.get(settings)
+    if client is not None:
+        return client
+    return await entry.get(settings)
+
+
+async def aclose() -> None:
+    """Close every client this library opened in the running event loop.
+
+    Safe to call more than once; the next request opens new clients.
+    """
+    entry = _pools.get(asyncio.get_running_loop())
+    if entry is not None:
+        await entry.aclose()
+
+
+def close_loop_clients(loop: asyncio.AbstractEventLoop, timeout: float = 5.0) -> None:
+    """Close the clients of ``loop`` from another thread (or forget them if it cannot run)."""
+    entry = _pools.get(loop)
+    if entry is None:
+        return
+    if loop.is_closed():
+        entry.forget()
+        return
+    if loop.is_running():
+        future = asyncio.run_coroutine_threadsafe(entry.aclose(), loop)
+        try:
+            future.result(timeout)
+        except Exception:
+            entry.forget()
+        return
+    try:
+        loop.run_until_complete(asyncio.wait_for(entry.aclose(), timeout))
+    except Exception:
+        entry.forget()
+
+
+def _close_all_at_exit() -> None:
+    for loop in list(_pools):
+        if loop.is_running() and getattr(loop, "_thread_id", None) == threading.get_ident():
+            _pools[loop].forget()
+            continue
+        close_loop_clients(loop, timeout=2.0)
+
+
+def _forget_all_after_fork() -> None:
+    global _pools_lock
+    _pools_lock = threading.Lock()
+    for entry in list(_pools.values()):
+        entry.forget()
+    _pools.clear()
+
+
+atexit.register(_close_all_at_exit)
+os.register_at_fork(after_in_child=_forget_all_after_fork)

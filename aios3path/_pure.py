@@ -1,0 +1,475 @@
+"""Pure S3 path arithmetic: no I/O, no event loop.
+
+A path is a root (``"/"`` for absolute paths, ``""`` for relative ones), a tuple of segments and a
+*trailing slash* flag. For an absolute path the first segment is the bucket and the rest, joined by
+``/``, is the key.
+
+Two ways of building a path exist, on purpose:
+
+* the constructor (``PureS3Path("/bucket/a/../b/")``) normalises like s3path and pathlib do: empty
+  and ``.`` segments are dropped, ``..`` cancels the segment before it and a trailing ``/`` is
+  dropped;
+* :meth:`PureS3Path.from_bucket_key`, :meth:`PureS3Path.from_uri` and every path yielded by a
+  listing keep the key exactly as S3 stores it, so keys such as ``a//b``, ``a/./b`` or ``dir/``
+  stay addressable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar, overload
+from urllib.parse import quote, unquote
+
+from ._glob import compile_full_match, compile_segment
+
+_P = TypeVar("_P", bound="PureS3Path")
+
+_RELATIVE_PATH_MESSAGE = "relative path have no bucket, key specification"
+
+
+def _split_normalised(text: str) -> tuple[bool, list[str]]:
+    """Split ``text`` into (is_absolute, segments), dropping empty and ``.`` segments."""
+    return text.startswith("/"), [s for s in text.split("/") if s and s != "."]
+
+
+def _append_collapsing(out: list[str], new: list[str], absolute: bool) -> None:
+    """Append normalised segments to ``out``, letting ``..`` cancel the segment before it."""
+    for segment in new:
+        if segment == "..":
+            if out and out[-1] != "..":
+                out.pop()
+            elif not absolute:
+                out.append(segment)
+            # ``..`` at the root of an absolute path stays at the root.
+        else:
+            out.append(segment)
+
+
+def _rebuild(cls: type[_P], root: str, parts: tuple[str, ...], trailing: bool) -> _P:
+    """Unpickle a path (module level so that pickles stay small and stable)."""
+    return cls._from_parsed(root, parts, trailing)
+
+
+class _PathParents(Sequence["PureS3Path"]):
+    """The immutable sequence returned by :attr:`PureS3Path.parents`."""
+
+    __slots__ = ("_path",)
+
+    def __init__(self, path: PureS3Path) -> None:
+        self._path = path
+
+    def __len__(self) -> int:
+        return len(self._path._parts)
+
+    @overload
+    def __getitem__(self, index: int) -> PureS3Path: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[PureS3Path, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> PureS3Path | tuple[PureS3Path, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        path = self._path
+        return path._from_parsed(path._root, path._parts[: len(path._parts) - index - 1], False)
+
+    def __repr__(self) -> str:
+        return f"<{type(self._path).__name__}.parents>"
+
+
+class PureS3Path:
+    """A path in S3: ``/bucket/key``, with the whole :class:`pathlib.PurePath` interface.
+
+    ``PureS3Path`` does no I/O. It is immutable, hashable, ordered and picklable. It is not a local
+    file: it deliberately has no ``__fspath__``, so ``open(path)`` on it fails instead of
+    silently touching the local disk.
+    """
+
+    __slots__ = ("_root", "_parts", "_trailing", "_str")
+
+    _root: str
+    _parts: tuple[str, ...]
+    _trailing: bool
+    _str: str | None
+
+    def __init__(self, *args: str | os.PathLike[str] | PureS3Path) -> None:
+        root = ""
+        out: list[str] = []
+        trailing = False
+        for arg in args:
+            if isinstance(arg, PureS3Path):
+                if arg._root:
+                    root, out = arg._root, list(arg._parts)
+                else:
+                    _append_collapsing(out, list(arg._parts), bool(root))
+                trailing = arg._trailing
+                continue
+            if isinstance(arg, os.PathLike):
+                arg = os.fspath(arg)
+            if not isinstance(arg, str):
+                raise TypeError(
+                    "argument should be a str, an os.PathLike object or a PureS3Path, "
+                    f"not {type(arg).__name__!r}"
+                )
+            absolute, segments = _split_normalised(arg)
+            if absolute:
+                root, out = "/", []
+            _append_collapsing(out, segments, bool(root))
+            trailing = False
+        self._root = root
+        self._parts = tuple(out)
+        self._trailing = trailing and bool(out)
+        self._str = None
+
+    # -- construction helpers -------------------------------------------------------------
+
+    @classmethod
+    def _from_parsed(cls: type[_P], root: str, parts: tuple[str, ...], trailing: bool) -> _P:
+        path = cls.__new__(cls)
+        path._root = root
+        path._parts = parts
+        path._trailing = trailing and bool(parts)
+        path._str = None
+        path._init_extra_from(None)
+        return path
+
+    def _init_extra_from(self, template: PureS3Path | None) -> None:
+        """Hook for subclasses that carry more state than the path (versions)."""
+
+    def _derive(self: _P, root: str, parts: tuple[str, ...], trailing: bool) -> _P:
+        """A path of the same class derived from this one (parent, with_name, …)."""
+        path = type(self)._from_parsed(root, parts, trailing)
+        path._init_extra_from(self)
+        return path
+
+    @classmethod
+    def _from_bucket_key_exact(cls: type[_P], bucket: str, key: str) -> _P:
+        """The path of ``key`` in ``bucket``, keeping every character of the key."""
+        if not key:
+            return cls._from_parsed("/", (bucket,) if bucket else (), False)
+        segments = key.split("/")
+        trailing = segments[-1] == ""
+        if trailing:
+            segments.pop()
+        return cls._from_parsed("/", (bucket, *segments), trailing)
+
+    @classmethod
+    def from_uri(cls: type[_P], uri: str) -> _P:
+        """The path named by an ``s3://bucket/key`` URI; percent-escapes are decoded.
+
+        The key is kept exactly (``s3://b/a//c/`` has the key ``a//c/``), so that
+        ``PureS3Path.from_uri(p.as_uri()) == p`` for every path.
+        """
+        if not isinstance(uri, str) or not uri.startswith("s3://"):
+            raise ValueError("Provided uri seems to be no S3 URI!")
+        bucket, _, key = uri[len("s3://") :].partition("/")
+        bucket = unquote(bucket)
+        if "/" in bucket:
+            raise ValueError(f"bucket name {bucket!r} in {uri!r} must not contain '/'")
+        if not bucket and key:
+            raise ValueError(f"{uri!r} has a key but no bucket")
+        return cls._from_bucket_key_exact(bucket, unquote(key))
+
+    @classmethod
+    def from_bucket_key(cls: type[_P], bucket: str, key: str) -> _P:
+        """The path of ``key`` in ``bucket``, keeping the key exactly as given.
+
+        Unlike the constructor, no normalisation happens: ``from_bucket_key("b", "a//c/").key``
+        is ``"a//c/"``.
+        """
+        if not isinstance(bucket, str) or not isinstance(key, str):
+            raise TypeError("bucket and key must be str")
+        if not bucket:
+            raise ValueError("bucket name must not be empty")
+        if "/" in bucket:
+            raise ValueError(f"bucket name {bucket!r} must not contain '/'")
+        return cls._from_bucket_key_exact(bucket, key)
+
+    def with_segments(self: _P, *args: str | os.PathLike[str] | PureS3Path) -> _P:
+        """A new path of this class built from ``args`` (pathlib's constructor hook)."""
+        return type(self)(*args)
+
+    # -- string forms ---------------------------------------------------------------------
+
+    def __str__(self) -> str:
+        text = self._str
+        if text is None:
+            if self._parts:
+                text = self._root + "/".join(self._parts) + ("/" if self._trailing else "")
+            else:
+                text = self._root or "."
+            self._str = text
+        return text
+
+    def as_posix(self) -> str:
+        """The path as a string with ``/`` separators (the same as ``str(path)``)."""
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+    def as_uri(self) -> str:
+        """The ``s3://bucket/key`` URI of this absolute path, percent-escaped."""
+        if not self._root:
+            raise ValueError(f"relative path {str(self)!r} can't be expressed as a URI")
+        if not self._parts:
+            return "s3://"
+        return "s3://" + quote(str(self)[1:], safe="/")
+
+    # -- comparison, hashing, pickling ----------------------------------------------------
+
+    def _identity(self) -> tuple[str, tuple[str, ...], bool]:
+        return (self._root, self._parts, self._trailing)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PureS3Path):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def _sort_key(self) -> list[str]:
+        return str(self).split("/")
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, PureS3Path):
+            return NotImplemented
+        return self._sort_key() < other._sort_key()
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, PureS3Path):
+            return NotImplemented
+        return self._sort_key() <= other._sort_key()
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, PureS3Path):
+            return NotImplemented
+        return self._sort_key() > other._sort_key()
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, PureS3Path):
+            return NotImplemented
+        return self._sort_key() >= other._sort_key()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self._root, self._parts, self._trailing))
+
+    # -- components -----------------------------------------------------------------------
+
+    @property
+    def drive(self) -> str:
+        """Always ``""``: S3 paths have no drive."""
+        return ""
+
+    @property
+    def root(self) -> str:
+        """``"/"`` for an absolute path, ``""`` for a relative one."""
+        return self._root
+
+    @property
+    def anchor(self) -> str:
+        """The drive and root together: ``"/"`` or ``""``."""
+        return self._root
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The root (if any) followed by the segments: ``("/", "bucket", "dir", "file")``."""
+        return ((self._root,) + self._parts) if self._root else self._parts
+
+    @property
+    def bucket(self) -> str:
+        """The bucket name; ``""`` for ``/``. ``ValueError`` for a relative path."""
+        if not self._root:
+            raise ValueError(_RELATIVE_PATH_MESSAGE)
+        return self._parts[0] if self._parts else ""
+
+    @property
+    def key(self) -> str:
+        """The object key, exactly as S3 sees it; ``""`` for ``/`` and bucket paths.
+
+        ``ValueError`` for a relative path.
+        """
+        if not self._root:
+            raise ValueError(_RELATIVE_PATH_MESSAGE)
+        if len(self._parts) < 2:
+            return ""
+        return "/".join(self._parts[1:]) + ("/" if self._trailing else "")
+
+    @property
+    def is_bucket(self) -> bool:
+        """True for a path that names a whole bucket (``/bucket``)."""
+        return bool(self._root) and len(self._parts) == 1
+
+    @property
+    def name(self) -> str:
+        """The final segment, ``""`` for ``/`` and ``.``."""
+        return self._parts[-1] if self._parts else ""
+
+    @property
+    def suffix(self) -> str:
+        """The final segment's last extension, with its dot (``".gz"``), or ``""``."""
+        name = self.name
+        i = name.rfind(".")
+        if 0 < i < len(name) - 1:
+            return name[i:]
+        return ""
+
+    @property
+    def suffixes(self) -> list[str]:
+        """Every extension of the final segment (``[".tar", ".gz"]``)."""
+        name = self.name
+        if name.endswith("."):
+            return []
+        name = name.lstrip(".")
+        return ["." + s for s in name.split(".")[1:]]
+
+    @property
+    def stem(self) -> str:
+        """The final segment without its last suffix."""
+        name = self.name
+        suffix = self.suffix
+        return name[: -len(suffix)] if suffix else name
+
+    @property
+    def parent(self: _P) -> _P:
+        """The logical parent: ``/`` is its own parent, as is the relative ``.``."""
+        if not self._parts:
+            return self
+        return self._derive(self._root, self._parts[:-1], False)
+
+    @property
+    def parents(self) -> Sequence[PureS3Path]:
+        """The ancestors of the path, nearest first."""
+        return _PathParents(self)
+
+    # -- derived paths --------------------------------------------------------------------
+
+    def _validated_name(self, name: str) -> str:
+        if not isinstance(name, str):
+            raise TypeError(f"name must be str, not {type(name).__name__!r}")
+        if not name or "/" in name or name in (".", ".."):
+            raise ValueError(f"Invalid name {name!r}")
+        return name
+
+    def with_name(self: _P, name: str) -> _P:
+        """This path with its final segment replaced by ``name``."""
+        self._validated_name(name)
+        if not self.name:
+            raise ValueError(f"{self!r} has an empty name")
+        return self._derive(self._root, self._parts[:-1] + (name,), False)
+
+    def with_stem(self: _P, stem: str) -> _P:
+        """This path with the final segment's stem replaced (the suffix is kept)."""
+        return self.with_name(stem + self.suffix)
+
+    def with_suffix(self: _P, suffix: str) -> _P:
+        """This path with the final suffix changed (added, or removed with ``""``)."""
+        if not isinstance(suffix, str):
+            raise TypeError(f"suffix must be str, not {type(suffix).__name__!r}")
+        if "/" in suffix or (suffix and (not suffix.startswith(".") or suffix == ".")):
+            raise ValueError(f"Invalid suffix {suffix!r}")
+        if not self.name:
+            raise ValueError(f"{self!r} has an empty name")
+        old = self.suffix
+        stem = self.name[: -len(old)] if old else self.name
+        return self.with_name(stem + suffix)
+
+    def joinpath(self: _P, *others: str | os.PathLike[str] | PureS3Path) -> _P:
+        """This path with ``others`` appended (an absolute one starts over)."""
+        return self.with_segments(self, *others)
+
+    def __truediv__(self: _P, other: str | os.PathLike[str] | PureS3Path) -> _P:
+        try:
+            return self.joinpath(other)
+        except TypeError:
+            return NotImplemented
+
+    def __rtruediv__(self: _P, other: str | os.PathLike[str] | PureS3Path) -> _P:
+        try:
+            return self.with_segments(other, self)
+        except TypeError:
+            return NotImplemented
+
+    def _coerce(self, other: str | os.PathLike[str] | PureS3Path) -> PureS3Path:
+        return other if isinstance(other, PureS3Path) else PureS3Path(other)
+
+    def relative_to(
+        self: _P, other: str | os.PathLike[str] | PureS3Path, *, walk_up: bool = False
+    ) -> _P:
+        """This path relative to ``other``; ``ValueError`` when it is not under it.
+
+        With ``walk_up=True``, ``..`` segments climb out of ``other`` as in Python 3.12.
+        """
+        base = self._coerce(other)
+        if base._root != self._root:
+            raise ValueError(f"{str(self)!r} and {str(base)!r} have different anchors")
+        n = len(base._parts)
+        if self._parts[:n] == base._parts:
+            return self._derive("", self._parts[n:], self._trailing)
+        if not walk_up:
+            raise ValueError(f"{str(self)!r} is not in the subpath of {str(base)!r}")
+        common = 0
+        while (
+            common < min(n, len(self._parts))
+            and base._parts[common] == self._parts[common]
+        ):
+            common += 1
+        if ".." in base._parts[common:]:
+            raise ValueError(f"'..' segment in {str(base)!r} cannot be walked")
+        ups = ("..",) * (n - common)
+        return self._derive("", ups + self._parts[common:], self._trailing)
+
+    def is_relative_to(self, other: str | os.PathLike[str] | PureS3Path) -> bool:
+        """True when this path is ``other`` or below it."""
+        base = self._coerce(other)
+        return base._root == self._root and self._parts[: len(base._parts)] == base._parts
+
+    def is_absolute(self) -> bool:
+        """True for paths that start at ``/`` (the only ones that can be used for I/O)."""
+        return bool(self._root)
+
+    def is_reserved(self) -> bool:
+        """Always False: S3 reserves no names."""
+        return False
+
+    def match(self, path_pattern: str, *, case_sensitive: bool | None = None) -> bool:
+        """pathlib's ``match``: a relative pattern matches from the right, segment by segment.
+
+        ``*``, ``?`` and ``[seq]`` match within one segment; an absolute pattern must match the
+        whole path.
+        """
+        pattern = PureS3Path(path_pattern)
+        if not pattern.parts:
+            raise ValueError("empty pattern")
+        pattern_parts = pattern.parts
+        path_parts = self.parts
+        if pattern._root:
+            if len(pattern_parts) != len(path_parts):
+                return False
+        elif len(pattern_parts) > len(path_parts):
+            return False
+        flags = 0 if case_sensitive is None or case_sensitive else re.IGNORECASE
+        for part, pat in zip(reversed(path_parts), reversed(pattern_parts)):
+            if not compile_segment(pat, flags).fullmatch(part):
+                return False
+        return True
+
+    def full_match(self, pattern: str, *, case_sensitive: bool | None = None) -> bool:
+        """Python 3.13's ``full_match``: the whole path against a glob pattern.
+
+        ``**`` as a whole segment matches any number of segments.
+        """
+        if not isinstance(pattern, str) or not pattern:
+            raise ValueError("empty pattern")
+        flags = 0 if case_sensitive is None or case_sensitive else re.IGNORECASE
+        return compile_full_match(pattern, flags).fullmatch(str(self)) is not None
+
+    def _iter_key_segments(self) -> Iterator[str]:
+        return iter(self._parts[1:])

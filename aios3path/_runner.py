@@ -1,0 +1,144 @@
+"""The background event loop the synchronous API runs on.
+
+One daemon thread, started on first use, runs an event loop; :func:`run` submits a coroutine
+to it and waits. It works from plain scripts, from many threads at once and from threads that
+run their own event loop (Jupyter, a FastAPI handler). After ``os.fork()`` the child starts a
+fresh thread and loop on its next call. Ctrl-C while waiting cancels the submitted coroutine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+from ._pool import close_loop_clients
+
+_T = TypeVar("_T")
+_U = TypeVar("_U")
+
+
+class _Runner:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._abandoned: list[asyncio.AbstractEventLoop] = []
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop
+        if loop is not None:
+            return loop
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+                thread = threading.Thread(
+                    target=self._serve, args=(loop, ready), name="aios3path-runner", daemon=True
+                )
+                thread.start()
+                ready.wait()
+                self._thread = thread
+                self._loop = loop
+            return self._loop
+
+    @staticmethod
+    def _serve(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(ready.set)
+        loop.run_forever()
+
+    def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        loop = self.loop()
+        if self._thread is threading.current_thread():
+            coroutine.close()
+            raise RuntimeError(
+                "the synchronous S3Path API was called from aios3path's own event loop "
+                "(e.g. from a progress callback); use AsyncS3Path there"
+            )
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()
+            raise
+
+    def shutdown(self) -> None:
+        """Close the loop's clients, cancel what still runs and stop the thread."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive():
+            return
+        close_loop_clients(loop, timeout=2.0)
+        try:
+            asyncio.run_coroutine_threadsafe(_cancel_remaining(), loop).result(2.0)
+        except Exception:
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(2.0)
+        if not thread.is_alive():
+            loop.close()
+        self._loop = self._thread = None
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: drop the parent's thread and loop (they do not exist here)."""
+        self._lock = threading.Lock()
+        if self._loop is not None:
+            self._abandoned.append(self._loop)
+        self._loop = self._thread = None
+
+
+async def _cancel_remaining() -> None:
+    current = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not current]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=1.0)
+    await asyncio.get_running_loop().shutdown_asyncgens()
+
+
+_runner = _Runner()
+
+
+def run(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``coroutine`` on the background loop and return its result (blocking)."""
+    return _runner.run(coroutine)
+
+
+async def _next_page(pages: AsyncIterator[_T]) -> tuple[bool, _T | None]:
+    try:
+        return True, await pages.__anext__()
+    except StopAsyncIteration:
+        return False, None
+
+
+async def _close(pages: AsyncIterator[Any]) -> None:
+    aclose = getattr(pages, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def iterate_pages(
+    pages: AsyncIterator[list[_T]], convert: Callable[[_T], _U]
+) -> Iterator[_U]:
+    """Iterate an async generator of pages synchronously, crossing to the loop once per page."""
+    finished = False
+    try:
+        while True:
+            more, page = _runner.run(_next_page(pages))
+            if not more:
+                finished = True
+                return
+            assert page is not None
+            for item in page:
+                yield convert(item)
+    finally:
+        if not finished and _runner._loop is not None:
+            _runner.run(_close(pages))
+
+
+atexit.register(_runner.shutdown)
+os.register_at_fork(after_in_child=_runner.forget_after_fork)

@@ -1,0 +1,241 @@
+"""The only module that sends S3 requests: small async operations over an aiobotocore client.
+
+Path logic calls these functions and never the client itself, so that the request path can be
+optimised in one place. Every function translates botocore errors into the library's
+exceptions, naming ``uri`` (the ``s3://`` path the request is for).
+
+``params`` arguments are the per-prefix parameters registered by the user; each operation sends
+only those its S3 API accepts (``ServerSideEncryption`` reaches ``PutObject`` but not
+``GetObject``), and never lets them override the arguments the operation sets itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ._errors import S3Error, s3_errors
+
+_MEMBERS_CACHE: dict[str, frozenset[str]] = {}
+
+
+def _accepted(client: Any, operation: str, params: Mapping[str, Any], *own: str) -> dict[str, Any]:
+    """The registered parameters that ``operation`` accepts, minus those it sets itself."""
+    if not params:
+        return {}
+    members = _MEMBERS_CACHE.get(operation)
+    if members is None:
+        shape = client.meta.service_model.operation_model(operation).input_shape
+        members = frozenset(shape.members)
+        _MEMBERS_CACHE[operation] = members
+    return {k: v for k, v in params.items() if k in members and k not in own}
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectEntry:
+    """One object of a listing page."""
+
+    key: str
+    size: int
+    last_modified: datetime | None
+    etag: str | None
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One ``ListObjectsV2`` page: objects, common prefixes and the token for the next page."""
+
+    objects: Sequence[ObjectEntry]
+    prefixes: Sequence[str]
+    next_token: str | None
+
+
+async def head_object(
+    client: Any, uri: str, bucket: str, key: str, params: Mapping[str, Any] = {}
+) -> dict[str, Any]:
+    """``HeadObject``: the object's metadata (``FileNotFoundError`` when it is missing)."""
+    with s3_errors(uri):
+        extra = _accepted(client, "HeadObject", params, "Bucket", "Key")
+        response: dict[str, Any] = await client.head_object(Bucket=bucket, Key=key, **extra)
+        return response
+
+
+async def get_object(
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    params: Mapping[str, Any] = {},
+    *,
+    byte_range: tuple[int, int] | None = None,
+) -> bytes:
+    """``GetObject``: the whole object, or bytes ``start..end`` inclusive of ``byte_range``."""
+    with s3_errors(uri):
+        extra = _accepted(client, "GetObject", params, "Bucket", "Key", "Range")
+        if byte_range is not None:
+            extra["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
+        response = await client.get_object(Bucket=bucket, Key=key, **extra)
+        async with response["Body"] as body:
+            data: bytes = await body.read()
+        return data
+
+
+async def put_object(
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    body: bytes,
+    params: Mapping[str, Any] = {},
+    **arguments: Any,
+) -> dict[str, Any]:
+    """``PutObject`` of ``body`` with the registered parameters and ``arguments``."""
+    with s3_errors(uri):
+        extra = _accepted(client, "PutObject", params, "Bucket", "Key", "Body", *arguments)
+        response: dict[str, Any] = await client.put_object(
+            Bucket=bucket, Key=key, Body=body, **extra, **arguments
+        )
+        return response
+
+
+async def delete_object(
+    client: Any, uri: str, bucket: str, key: str, params: Mapping[str, Any] = {}
+) -> None:
+    """``DeleteObject`` (S3 answers success for a missing key too)."""
+    with s3_errors(uri):
+        extra = _accepted(client, "DeleteObject", params, "Bucket", "Key")
+        await client.delete_object(Bucket=bucket, Key=key, **extra)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteFailure:
+    """A key that ``DeleteObjects`` did not delete, with S3's reason."""
+
+    key: str
+    code: str
+    message: str
+
+
+async def delete_objects(
+    client: Any, uri: str, bucket: str, keys: Iterable[str], params: Mapping[str, Any] = {}
+) -> list[DeleteFailure]:
+    """``DeleteObjects`` of at most 1,000 keys; returns the keys S3 reports as failed."""
+    with s3_errors(uri):
+        extra = _accepted(client, "DeleteObjects", params, "Bucket", "Delete")
+        response = await client.delete_objects(
+            Bucket=bucket,
+            Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True},
+            **extra,
+        )
+    return [
+        DeleteFailure(e.get("Key", ""), e.get("Code", ""), e.get("Message", ""))
+        for e in response.get("Errors", ())
+    ]
+
+
+async def list_page(
+    client: Any,
+    uri: str,
+    bucket: str,
+    prefix: str,
+    *,
+    delimiter: str | None = None,
+    token: str | None = None,
+    max_keys: int | None = None,
+    start_after: str | None = None,
+    fetch_owner: bool = False,
+    params: Mapping[str, Any] = {},
+) -> ListPage:
+    """One ``ListObjectsV2`` page under ``prefix``."""
+    arguments: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+    if delimiter:
+        arguments["Delimiter"] = delimiter
+    if token:
+        arguments["ContinuationToken"] = token
+    if max_keys is not None:
+        arguments["MaxKeys"] = max_keys
+    if start_after:
+        arguments["StartAfter"] = start_after
+    if fetch_owner:
+        arguments["FetchOwner"] = True
+    with s3_errors(uri):
+        arguments.update(_accepted(client, "ListObjectsV2", params, *arguments, "EncodingType"))
+        response = await client.list_objects_v2(**arguments)
+    objects = [
+        ObjectEntry(
+            key=item["Key"],
+            size=item.get("Size", 0),
+            last_modified=item.get("LastModified"),
+            etag=item.get("ETag"),
+            owner=(item.get("Owner") or {}).get("DisplayName") or (item.get("Owner") or {}).get("ID"),
+        )
+        for item in response.get("Contents", ())
+    ]
+    prefixes = [p["Prefix"] for p in response.get("CommonPrefixes", ())]
+    next_token = response.get("NextContinuationToken") if response.get("IsTruncated") else None
+    return ListPage(objects, prefixes, next_token)
+
+
+async def head_bucket(client: Any, uri: str, bucket: str, params: Mapping[str, Any] = {}) -> bool:
+    """``HeadBucket``: True if the bucket exists, False on 404; other errors raise."""
+    try:
+        with s3_errors(uri):
+            extra = _accepted(client, "HeadBucket", params, "Bucket")
+            await client.head_bucket(Bucket=bucket, **extra)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+async def create_bucket(
+    client: Any, uri: str, bucket: str, params: Mapping[str, Any] = {}
+) -> None:
+    """``CreateBucket`` in the client's region."""
+    arguments: dict[str, Any] = {"Bucket": bucket}
+    region = client.meta.region_name
+    if region and region != "us-east-1":
+        arguments["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    with s3_errors(uri):
+        arguments.update(_accepted(client, "CreateBucket", params, *arguments))
+        await client.create_bucket(**arguments)
+
+
+async def delete_bucket(client: Any, uri: str, bucket: str) -> None:
+    """``DeleteBucket`` (the bucket must be empty)."""
+    with s3_errors(uri):
+        await client.delete_bucket(Bucket=bucket)
+
+
+async def list_buckets(client: Any, uri: str) -> list[str]:
+    """``ListBuckets``: every bucket name the credentials can see."""
+    with s3_errors(uri):
+        names: list[str] = []
+        token: str | None = None
+        while True:
+            arguments: dict[str, Any] = {"ContinuationToken": token} if token else {}
+            response = await client.list_buckets(**arguments)
+            names.extend(b["Name"] for b in response.get("Buckets", ()))
+            token = response.get("ContinuationToken")
+            if not token:
+                return names
+
+
+__all__ = [
+    "DeleteFailure",
+    "ListPage",
+    "ObjectEntry",
+    "S3Error",
+    "create_bucket",
+    "delete_bucket",
+    "delete_object",
+    "delete_objects",
+    "get_object",
+    "head_bucket",
+    "head_object",
+    "list_buckets",
+    "list_page",
+    "put_object",
+]

@@ -1,0 +1,123 @@
+"""``S3Path``: the synchronous shim, generic over ``AsyncS3Path``.
+
+Each method is one line: ``exists = _blocking(AsyncS3Path.exists)`` runs the async method on
+the background loop (:mod:`aios3path._runner`) and converts the paths it returns to the sync
+class. No S3 logic lives here.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from . import _runner
+from ._path import AsyncS3Path
+from ._pure import PureS3Path
+from ._unsupported import NoLocalFilesystemMixin
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+#: Sync class for each async class, filled by :func:`sync_twin_of`.
+_SYNC_OF: dict[type[AsyncS3Path], type[PureS3Path]] = {}
+_ASYNC_OF: dict[type[PureS3Path], type[AsyncS3Path]] = {}
+
+
+def sync_twin_of(async_cls: type[AsyncS3Path]) -> Callable[[type[_R]], type[_R]]:
+    """Class decorator: the decorated sync class runs ``async_cls``'s methods."""
+
+    def register(sync_cls: type[_R]) -> type[_R]:
+        _SYNC_OF[async_cls] = sync_cls  # type: ignore[assignment]
+        _ASYNC_OF[sync_cls] = async_cls  # type: ignore[index]
+        return sync_cls
+
+    return register
+
+
+def _convert(cls: type[PureS3Path], path: PureS3Path) -> Any:
+    twin = cls._from_parsed(path._root, path._parts, path._trailing)
+    twin._init_extra_from(path)
+    return twin
+
+
+def to_sync(value: Any) -> Any:
+    """``value`` with every async path in it replaced by its sync twin."""
+    if isinstance(value, AsyncS3Path):
+        return _convert(_SYNC_OF.get(type(value), S3Path), value)
+    if isinstance(value, tuple):
+        return tuple(to_sync(v) for v in value)
+    if isinstance(value, list):
+        return [to_sync(v) for v in value]
+    return value
+
+
+def to_async(path: PureS3Path) -> AsyncS3Path:
+    """The async twin of a sync path (the same path, version and class family)."""
+    if isinstance(path, AsyncS3Path):
+        return path
+    async_path: AsyncS3Path = _convert(_ASYNC_OF.get(type(path), AsyncS3Path), path)
+    return async_path
+
+
+def _blocking(
+    method: Callable[Concatenate[Any, _P], Coroutine[Any, Any, _R]],
+) -> Callable[Concatenate[Any, _P], _R]:
+    """A sync method that runs the async ``method`` on the background loop."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def call(self: PureS3Path, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        result = _runner.run(getattr(to_async(self), name)(*args, **kwargs))
+        converted: _R = to_sync(result)
+        return converted
+
+    return call
+
+
+def _blocking_pages(
+    method: Callable[Concatenate[Any, _P], AsyncIterator[list[Any]]],
+    doc_from: Callable[..., Any],
+) -> Callable[Concatenate[Any, _P], Iterator[Any]]:
+    """A sync generator over an async generator of pages (one loop crossing per page)."""
+    name = method.__name__
+
+    @functools.wraps(doc_from)
+    def call(self: PureS3Path, *args: _P.args, **kwargs: _P.kwargs) -> Iterator[Any]:
+        pages = getattr(to_async(self), name)(*args, **kwargs)
+        return _runner.iterate_pages(pages, to_sync)
+
+    return call
+
+
+@sync_twin_of(AsyncS3Path)
+class S3Path(NoLocalFilesystemMixin, PureS3Path):
+    """An S3 object or prefix with pathlib's methods, synchronous (a drop-in for s3path's).
+
+    Every method runs :class:`AsyncS3Path`'s coroutine on a background event loop, so it works
+    in scripts, in threads, inside a running event loop (Jupyter, a web handler) and after
+    ``fork()``.
+    """
+
+    __slots__ = ()
+
+    stat = _blocking(AsyncS3Path.stat)
+    exists = _blocking(AsyncS3Path.exists)
+    is_dir = _blocking(AsyncS3Path.is_dir)
+    is_file = _blocking(AsyncS3Path.is_file)
+    is_mount = _blocking(AsyncS3Path.is_mount)
+    is_symlink = _blocking(AsyncS3Path.is_symlink)
+    is_junction = _blocking(AsyncS3Path.is_junction)
+    is_socket = _blocking(AsyncS3Path.is_socket)
+    is_fifo = _blocking(AsyncS3Path.is_fifo)
+    samefile = _blocking(AsyncS3Path.samefile)
+    owner = _blocking(AsyncS3Path.owner)
+    iterdir = _blocking_pages(AsyncS3Path._iterdir_pages, AsyncS3Path.iterdir)
+    mkdir = _blocking(AsyncS3Path.mkdir)
+    rmdir = _blocking(AsyncS3Path.rmdir)
+    read_bytes = _blocking(AsyncS3Path.read_bytes)
+    read_text = _blocking(AsyncS3Path.read_text)
+    write_bytes = _blocking(AsyncS3Path.write_bytes)
+    write_text = _blocking(AsyncS3Path.write_text)
+    touch = _blocking(AsyncS3Path.touch)
+    unlink = _blocking(AsyncS3Path.unlink)
