@@ -72,7 +72,7 @@ def translate_path(pattern: str) -> str:
         if part == "**":
             if idx < last:
                 if parts[idx + 1] != "**":
-                    out.append(f"(?:.+/)?")
+                    out.append("(?:.+/)?")
             else:
                 out.append(".*")
             continue

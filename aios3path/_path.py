@@ -14,9 +14,9 @@ from ._errors import S3Error, S3FileNotFoundError, make_error
 from ._listing import directory_prefix, iter_pages
 from ._pool import get_client
 from ._pure import PureS3Path
-from ._unsupported import NoLocalFilesystemMixin
 from ._stat import StatResult
 from ._tree import delete_prefix
+from ._unsupported import NoLocalFilesystemMixin
 
 _P = TypeVar("_P", bound="AsyncS3Path")
 
@@ -33,7 +33,7 @@ class S3OwnerNotFoundError(S3FileNotFoundError, KeyError):
 class _Request:
     """What one operation needs: the client, the resolved settings and the names to use."""
 
-    __slots__ = ("client", "resolved", "bucket", "key", "uri")
+    __slots__ = ("bucket", "client", "key", "resolved", "uri")
 
     def __init__(self, client: Any, resolved: Resolved, bucket: str, key: str, uri: str) -> None:
         self.client = client
@@ -47,7 +47,7 @@ class _Request:
         return self.resolved.parameters
 
 
-class AsyncS3Path(NoLocalFilesystemMixin, PureS3Path):
+class AsyncS3Path(NoLocalFilesystemMixin):
     """An S3 object or prefix with pathlib's methods, awaitable.
 
     ``await path.read_text()``, ``await path.exists()``, ``async for child in path.iterdir()``.
@@ -332,7 +332,9 @@ class AsyncS3Path(NoLocalFilesystemMixin, PureS3Path):
         request = await self._request()
         if not request.key:
             if not await _s3.head_bucket(request.client, request.uri, request.bucket):
-                raise make_error(S3FileNotFoundError, self._uri, "bucket does not exist", "HeadBucket")
+                raise make_error(
+                    S3FileNotFoundError, self._uri, "bucket does not exist", "HeadBucket"
+                )
             await delete_prefix(request.client, request.uri, request.bucket, "", request.params)
             await _s3.delete_bucket(request.client, request.uri, request.bucket)
             return

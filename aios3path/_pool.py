@@ -46,7 +46,7 @@ def fast_timestamp_parser(value: Any) -> Any:
     return DEFAULT_TIMESTAMP_PARSER(value)
 
 
-class _ThreadedCredentials(AioCredentials):  # type: ignore[misc]
+class _ThreadedCredentials(AioCredentials):
     """Synchronous botocore credentials whose refresh runs in a worker thread."""
 
     def __init__(self, sync_credentials: Any) -> None:
@@ -54,7 +54,7 @@ class _ThreadedCredentials(AioCredentials):  # type: ignore[misc]
         self._sync = sync_credentials
         self.method = getattr(sync_credentials, "method", "explicit")
 
-    async def get_frozen_credentials(self) -> ReadOnlyCredentials:
+    async def get_frozen_credentials(self) -> ReadOnlyCredentials:  # type: ignore[override]
         refresh_needed = getattr(self._sync, "refresh_needed", None)
         if refresh_needed is not None and refresh_needed():
             return await asyncio.to_thread(self._sync.get_frozen_credentials)
@@ -83,7 +83,7 @@ async def _new_session(settings: ClientSettings) -> AioSession:
     if settings.botocore_session is not None and settings.aws_access_key_id is None:
         sync_credentials = await asyncio.to_thread(settings.botocore_session.get_credentials)
     if sync_credentials is not None and settings.aws_access_key_id is None:
-        session._credentials = _ThreadedCredentials(sync_credentials)
+        session._credentials = _ThreadedCredentials(sync_credentials)  # type: ignore[attr-defined]
     session.get_component("response_parser_factory").set_parser_defaults(
         timestamp_parser=fast_timestamp_parser
     )

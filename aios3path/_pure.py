@@ -91,7 +91,7 @@ class PureS3Path:
     silently touching the local disk.
     """
 
-    __slots__ = ("_root", "_parts", "_trailing", "_str")
+    __slots__ = ("_parts", "_root", "_str", "_trailing")
 
     _root: str
     _parts: tuple[str, ...]
@@ -281,7 +281,7 @@ class PureS3Path:
     @property
     def parts(self) -> tuple[str, ...]:
         """The root (if any) followed by the segments: ``("/", "bucket", "dir", "file")``."""
-        return ((self._root,) + self._parts) if self._root else self._parts
+        return ((self._root, *self._parts)) if self._root else self._parts
 
     @property
     def bucket(self) -> str:
@@ -363,7 +363,7 @@ class PureS3Path:
         self._validated_name(name)
         if not self.name:
             raise ValueError(f"{self!r} has an empty name")
-        return self._derive(self._root, self._parts[:-1] + (name,), False)
+        return self._derive(self._root, (*self._parts[:-1], name), False)
 
     def with_stem(self: _P, stem: str) -> _P:
         """This path with the final segment's stem replaced (the suffix is kept)."""
@@ -456,7 +456,7 @@ class PureS3Path:
         elif len(pattern_parts) > len(path_parts):
             return False
         flags = 0 if case_sensitive is None or case_sensitive else re.IGNORECASE
-        for part, pat in zip(reversed(path_parts), reversed(pattern_parts)):
+        for part, pat in zip(reversed(path_parts), reversed(pattern_parts), strict=False):
             if not compile_segment(pat, flags).fullmatch(part):
                 return False
         return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -72,10 +73,8 @@ class _Runner:
         if loop is None or thread is None or not thread.is_alive():
             return
         close_loop_clients(loop, timeout=2.0)
-        try:
+        with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(_cancel_remaining(), loop).result(2.0)
-        except Exception:
-            pass
         loop.call_soon_threadsafe(loop.stop)
         thread.join(2.0)
         if not thread.is_alive():

@@ -136,6 +136,12 @@ async def delete_objects(
     ]
 
 
+def _owner_name(owner: Mapping[str, str] | None) -> str | None:
+    if not owner:
+        return None
+    return owner.get("DisplayName") or owner.get("ID")
+
+
 async def list_page(
     client: Any,
     uri: str,
@@ -170,7 +176,7 @@ async def list_page(
             size=item.get("Size", 0),
             last_modified=item.get("LastModified"),
             etag=item.get("ETag"),
-            owner=(item.get("Owner") or {}).get("DisplayName") or (item.get("Owner") or {}).get("ID"),
+            owner=_owner_name(item.get("Owner")),
         )
         for item in response.get("Contents", ())
     ]

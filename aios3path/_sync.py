@@ -66,12 +66,12 @@ def _blocking(
     """A sync method that runs the async ``method`` on the background loop."""
     name = method.__name__
 
-    @functools.wraps(method)
-    def call(self: PureS3Path, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    def call(self: PureS3Path, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         result = _runner.run(getattr(to_async(self), name)(*args, **kwargs))
         converted: _R = to_sync(result)
         return converted
 
+    functools.update_wrapper(call, method)
     return call
 
 
@@ -82,16 +82,16 @@ def _blocking_pages(
     """A sync generator over an async generator of pages (one loop crossing per page)."""
     name = method.__name__
 
-    @functools.wraps(doc_from)
-    def call(self: PureS3Path, *args: _P.args, **kwargs: _P.kwargs) -> Iterator[Any]:
+    def call(self: PureS3Path, /, *args: _P.args, **kwargs: _P.kwargs) -> Iterator[Any]:
         pages = getattr(to_async(self), name)(*args, **kwargs)
         return _runner.iterate_pages(pages, to_sync)
 
+    functools.update_wrapper(call, doc_from)
     return call
 
 
 @sync_twin_of(AsyncS3Path)
-class S3Path(NoLocalFilesystemMixin, PureS3Path):
+class S3Path(NoLocalFilesystemMixin):
     """An S3 object or prefix with pathlib's methods, synchronous (a drop-in for s3path's).
 
     Every method runs :class:`AsyncS3Path`'s coroutine on a background event loop, so it works

@@ -13,7 +13,7 @@ def _unsupported(name: str) -> NoReturn:
     raise NotImplementedError(f"{name} is unsupported on S3 service")
 
 
-class NoLocalFilesystemMixin:
+class NoLocalFilesystemMixin(PureS3Path):
     """``absolute()`` and the pathlib methods S3 cannot support (``NotImplementedError``).
 
     They are plain methods on both APIs, so they raise at the call, awaited or not.
