@@ -45,9 +45,9 @@ def to_sync(value: Any) -> Any:
     """``value`` with every async path in it replaced by its sync twin."""
     if isinstance(value, AsyncS3Path):
         return _convert(_SYNC_OF.get(type(value), S3Path), value)
-    if isinstance(value, tuple):
+    if type(value) is tuple:  # not subclasses: StatResult stays what it is
         return tuple(to_sync(v) for v in value)
-    if isinstance(value, list):
+    if type(value) is list:
         return [to_sync(v) for v in value]
     return value
 

@@ -1,0 +1,152 @@
+"""S3Path: the synchronous API over the same async core, in scripts, threads, loops and forks."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import pickle
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from aios3path import AsyncS3Path, PureS3Path, S3Path, StatResult, _runner
+
+from ._helpers import keys_of, put
+
+
+def test_sync_round_trip_and_metadata(sync_bucket: S3Path, boto3_client: Any) -> None:
+    path = sync_bucket / "dir" / "file.txt"
+    assert path.write_text("hello") == 5
+    assert path.read_text() == "hello"
+    assert path.read_bytes() == b"hello"
+    assert path.exists() and path.is_file()
+    assert path.parent.is_dir()
+    stat = path.stat()
+    assert isinstance(stat, StatResult) and stat.st_size == 5
+    assert keys_of(boto3_client, sync_bucket.bucket) == ["dir/file.txt"]
+
+
+def test_sync_iterdir_yields_sync_paths(sync_bucket: S3Path, boto3_client: Any) -> None:
+    for key in ["a/1", "a/2", "a/b/3"]:
+        put(boto3_client, sync_bucket.bucket, key, "x")
+    children = list((sync_bucket / "a").iterdir())
+    assert sorted(p.name for p in children) == ["1", "2", "b"]
+    assert all(type(p) is S3Path for p in children)
+
+
+def test_sync_iteration_can_stop_early(sync_bucket: S3Path, boto3_client: Any) -> None:
+    for i in range(3):
+        put(boto3_client, sync_bucket.bucket, f"k{i}", "x")
+    iterator = sync_bucket.iterdir()
+    first = next(iterator)
+    iterator.close()  # closing the sync generator closes the async one on the loop
+    assert first.name == "k0"
+
+
+def test_sync_methods_keep_docstrings_and_names() -> None:
+    assert S3Path.read_text.__name__ == "read_text"
+    assert S3Path.exists.__doc__ == AsyncS3Path.exists.__doc__
+    assert S3Path.iterdir.__doc__ == AsyncS3Path.iterdir.__doc__
+
+
+def test_sync_mkdir_touch_unlink_rmdir(sync_bucket: S3Path, boto3_client: Any) -> None:
+    (sync_bucket / "d").mkdir()
+    (sync_bucket / "d" / "f").touch()
+    assert sorted(keys_of(boto3_client, sync_bucket.bucket)) == ["d/", "d/f"]
+    (sync_bucket / "d" / "f").unlink()
+    (sync_bucket / "d").rmdir()
+    assert keys_of(boto3_client, sync_bucket.bucket) == []
+
+
+def test_sync_errors_are_the_same_types(sync_bucket: S3Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        (sync_bucket / "missing").read_bytes()
+    with pytest.raises(ValueError):
+        S3Path("relative/path").read_bytes()
+
+
+def test_many_threads_at_once(sync_bucket: S3Path) -> None:
+    def work(i: int) -> str:
+        path = sync_bucket / f"thread-{i}"
+        path.write_text(str(i))
+        return path.read_text()
+
+    with ThreadPoolExecutor(16) as pool:
+        assert list(pool.map(work, range(64))) == [str(i) for i in range(64)]
+
+
+def test_works_inside_a_running_event_loop(sync_bucket: S3Path) -> None:
+    path = sync_bucket / "from-a-coroutine"
+
+    async def handler() -> str:
+        # What a notebook cell or a web handler does: call the sync API inside a loop.
+        path.write_text("inside")
+        return path.read_text()
+
+    assert asyncio.run(handler()) == "inside"
+
+
+def test_calling_from_the_runner_loop_raises_instead_of_deadlocking(sync_bucket: S3Path) -> None:
+    path = sync_bucket / "x"
+
+    async def on_the_runner() -> None:
+        path.exists()
+
+    with pytest.raises(RuntimeError, match="own event loop"):
+        _runner.run(on_the_runner())
+
+
+def test_sync_and_async_paths_convert_and_compare() -> None:
+    sync = S3Path("/b/k")
+    assert sync == AsyncS3Path("/b/k") == PureS3Path("/b/k")
+    assert type(sync / "x") is S3Path
+    assert type(sync.parent) is S3Path
+    assert pickle.loads(pickle.dumps(sync)) == sync
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork is POSIX only")
+def test_forked_child_after_parent_used_s3(sync_bucket: S3Path) -> None:
+    path = sync_bucket / "before-fork"
+    path.write_text("parent")
+    assert path.read_text() == "parent"  # the runner thread, loop and a client now exist
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a fresh runner, loop and client, no hang
+        try:
+            (sync_bucket / "from-child").write_text("child")
+            os.write(write, path.read_text().encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        received = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert received == b"parent"
+    assert (sync_bucket / "from-child").read_text() == "child"
+
+
+def _read_in_worker(path: S3Path) -> str:
+    return path.read_text()
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_process_pool_workers_read_paths(sync_bucket: S3Path, method: str, s3: Any) -> None:
+    paths = [sync_bucket / f"p{i}" for i in range(4)]
+    for i, path in enumerate(paths):
+        path.write_text(f"value {i}")
+    context = multiprocessing.get_context(method)
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn children import the test module afresh: hand them the registration explicitly.
+    with ProcessPoolExecutor(2, mp_context=context, initializer=_register, initargs=(s3.client_settings(),)) as pool:
+        assert list(pool.map(_read_in_worker, paths)) == [f"value {i}" for i in range(4)]
+
+
+def _register(settings: dict[str, str]) -> None:
+    from aios3path import register_configuration_parameter
+
+    register_configuration_parameter(PureS3Path("/"), resource=settings)
