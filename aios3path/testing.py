@@ -50,7 +50,8 @@ from typing import IO, TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from types import TracebackType
-    from typing import Self
+
+    from typing_extensions import Self
 
 __all__ = [
     "DEFAULT_ACCESS_KEY",
@@ -323,9 +324,7 @@ class _ProcessServer(S3Server, abc.ABC):
 
     def _start_once(self) -> None:
         self._output.clear()
-        self._workdir = tempfile.mkdtemp(
-            prefix=f"aios3path-{self.name}-", dir=_short_tempdir()
-        )
+        self._workdir = tempfile.mkdtemp(prefix=f"aios3path-{self.name}-", dir=_short_tempdir())
         command, env, endpoint_url = self._prepare(self._workdir)
         process = subprocess.Popen(
             command,
@@ -351,11 +350,7 @@ class _ProcessServer(S3Server, abc.ABC):
                 if self._drain_thread is not None:
                     self._drain_thread.join(timeout=2.0)
                 tail = self.output_tail()[-_STDERR_TAIL_CHARS:]
-                error = (
-                    _PortInUseError
-                    if "already in use" in tail.lower()
-                    else RuntimeError
-                )
+                error = _PortInUseError if "already in use" in tail.lower() else RuntimeError
                 msg = (
                     f"{self.name} server exited with code {process.returncode} while "
                     f"starting: {command!r}\n--- output tail ---\n{tail}"
@@ -382,9 +377,15 @@ class MotoServer(_ProcessServer):
     and secret are accepted (moto does not check signatures by default); the
     defaults are ``"testing"``/``"testing"`` in region ``us-east-1``.
 
-    Moto evaluates bucket policies for single-key requests: a ``Deny`` statement
-    makes GetObject/PutObject/DeleteObject/CopyObject (destination) fail with
-    HTTP 403, and DeleteObjects reports ``AccessDenied`` for the denied keys.
+    Moto enforces ``Deny`` statements of bucket policies on single-key requests:
+    denying ``s3:GetObject``, ``s3:PutObject`` or ``s3:DeleteObject`` for some keys
+    makes GetObject, PutObject (also CopyObject and UploadPart to such a key) or
+    DeleteObject on them fail with HTTP 403 (with an empty body, so botocore
+    reports the error code ``"403"``), and DeleteObjects lists the denied keys
+    under ``Errors`` with code ``AccessDenied``.
+
+    After :meth:`start`, :attr:`pid` is the process id of the server and
+    ``startup_seconds`` says how long starting took (at most ``startup_timeout``).
     """
 
     name = "moto"
@@ -454,7 +455,9 @@ class SeaweedFSServer(_ProcessServer):
     uploading to a missing bucket does not create it.
 
     The ``weed`` binary is located with :func:`find_weed_binary` unless
-    *weed_binary* is given.
+    *weed_binary* is given.  After :meth:`start`, :attr:`pid` is the process id
+    of the server and ``startup_seconds`` says how long starting took (at most
+    ``startup_timeout``).
     """
 
     name = "seaweedfs"
@@ -621,8 +624,7 @@ def start_server(kind: str) -> S3Server:
 
     *kind* is ``"moto"`` (:class:`MotoServer`) or ``"seaweedfs"``
     (:class:`SeaweedFSServer`); any other value raises :class:`ValueError`.  Stop
-    the server with
-    :meth:`S3Server.stop` (or use it as a context manager).
+    the server with :meth:`S3Server.stop` (or use it as a context manager).
     """
     normalized = kind.strip().lower()
     server: S3Server
@@ -751,9 +753,7 @@ def _choose_ports(count: int, *, grpc_offset: int | None = None) -> list[int]:
         if attempts > _MAX_PORT_ATTEMPTS:
             msg = "could not find free TCP ports on 127.0.0.1"
             raise RuntimeError(msg)
-        port = (
-            _kernel_port() if attempts % 2 else rng.randrange(_RANDOM_PORT_START, limit)
-        )
+        port = _kernel_port() if attempts % 2 else rng.randrange(_RANDOM_PORT_START, limit)
         if port >= limit:
             continue
         wanted = [port + offset for offset in offsets]

@@ -129,10 +129,9 @@ class CountingProxy:
                     if name.strip().lower() == "content-length":
                         length = int(value.strip())
                 url = urlsplit(target)
+                query = dict(parse_qsl(url.query, keep_blank_values=True))
                 with self._lock:
-                    self.requests.append(
-                        Request(method, url.path, dict(parse_qsl(url.query, keep_blank_values=True)))
-                    )
+                    self.requests.append(Request(method, url.path, query))
                 up_writer.write(head)
                 if length:
                     up_writer.write(await reader.readexactly(length))

@@ -142,7 +142,9 @@ def test_process_pool_workers_read_paths(sync_bucket: S3Path, method: str, s3: A
     from concurrent.futures import ProcessPoolExecutor
 
     # spawn children import the test module afresh: hand them the registration explicitly.
-    with ProcessPoolExecutor(2, mp_context=context, initializer=_register, initargs=(s3.client_settings(),)) as pool:
+    with ProcessPoolExecutor(
+        2, mp_context=context, initializer=_register, initargs=(s3.client_settings(),)
+    ) as pool:
         assert list(pool.map(_read_in_worker, paths)) == [f"value {i}" for i in range(4)]
 
 
