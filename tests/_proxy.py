@@ -21,6 +21,16 @@ class Request:
     method: str
     path: str
     query: dict[str, str]
+    headers: dict[str, str]
+
+    @property
+    def access_key(self) -> str | None:
+        """The access key id the request was signed with (from its Authorization header)."""
+        auth = self.headers.get("authorization", "")
+        marker = "Credential="
+        if marker not in auth:
+            return None
+        return auth.split(marker, 1)[1].split("/", 1)[0]
 
     @property
     def operation(self) -> str:
@@ -123,15 +133,15 @@ class CountingProxy:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 method, target, _ = lines[0].split(" ", 2)
-                length = 0
+                headers = {}
                 for line in lines[1:]:
                     name, _, value = line.partition(":")
-                    if name.strip().lower() == "content-length":
-                        length = int(value.strip())
+                    headers[name.strip().lower()] = value.strip()
+                length = int(headers.get("content-length") or 0)
                 url = urlsplit(target)
                 query = dict(parse_qsl(url.query, keep_blank_values=True))
                 with self._lock:
-                    self.requests.append(Request(method, url.path, query))
+                    self.requests.append(Request(method, url.path, query, headers))
                 up_writer.write(head)
                 if length:
                     up_writer.write(await reader.readexactly(length))
