@@ -20,7 +20,10 @@ from ._unsupported import NoLocalFilesystemMixin
 
 _P = TypeVar("_P", bound="AsyncS3Path")
 
-_BUCKET_NAME = re.compile(r"[a-zA-Z0-9.\-_]{1,255}")
+#: What S3 and S3-compatible stores accept as a bucket name: AWS's rules for new buckets are
+#: stricter (3-63 lowercase characters), but legacy and MinIO-style names with capitals or
+#: underscores exist, so only what no store accepts is refused before a request is sent.
+_BUCKET_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-_]|\.(?!\.)){0,253}[a-zA-Z0-9]?")
 
 
 class S3OwnerNotFoundError(S3FileNotFoundError, KeyError):

@@ -1,0 +1,111 @@
+"""Errors speak Python (FileNotFoundError, PermissionError, ValueError, …), name the s3:// path,
+and stay catchable as botocore's ClientError where s3path let that escape."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from aios3path import AsyncS3Path, S3Error, S3FileNotFoundError, S3Path, S3PermissionError
+
+from ._helpers import put
+
+
+async def test_missing_object(bucket: AsyncS3Path) -> None:
+    path = bucket / "no" / "such" / "key"
+    with pytest.raises(FileNotFoundError) as raised:
+        await path.read_bytes()
+    error = raised.value
+    assert isinstance(error, ClientError) and isinstance(error, S3Error)
+    assert error.response["Error"]["Code"] == "NoSuchKey"
+    assert f"s3://{bucket.bucket}/no/such/key" in str(error)
+    assert error.errno == 2
+
+
+async def test_missing_bucket(s3: Any) -> None:
+    path = AsyncS3Path("/t-missing-bucket-aios3path/key")
+    with pytest.raises(FileNotFoundError, match="bucket does not exist"):
+        await path.read_bytes()
+    with pytest.raises(ClientError):  # s3path raised ClientError here too
+        await path.exists()
+    with pytest.raises(ClientError):
+        await path.is_dir()
+    assert not await AsyncS3Path("/t-missing-bucket-aios3path").exists()
+
+
+def test_missing_bucket_through_the_sync_api(s3: Any) -> None:
+    with pytest.raises(FileNotFoundError):
+        S3Path("/t-missing-bucket-aios3path/key").write_text("x")
+
+
+@pytest.mark.parametrize("name", ["bad/../name", "spaces in name", "ünïcode", "a" * 300])
+async def test_bad_bucket_names_are_value_errors_naming_the_bucket(s3: Any, name: str) -> None:
+    path = AsyncS3Path.from_bucket_key(name.replace("/", "_"), "key")
+    with pytest.raises(ValueError, match="invalid bucket name"):
+        await path.read_bytes()
+
+
+async def test_bucket_name_the_server_rejects_is_a_value_error(s3: Any) -> None:
+    with pytest.raises(ValueError) as raised:
+        await AsyncS3Path("/ab").mkdir()  # too short for S3's naming rules
+    assert isinstance(raised.value, ClientError)
+
+
+async def test_relative_paths_cannot_do_io(s3: Any) -> None:
+    with pytest.raises(ValueError, match="relative path have no bucket, key specification"):
+        await AsyncS3Path("bucket/key").read_bytes()
+    with pytest.raises(ValueError, match="relative path"):
+        await AsyncS3Path("key").exists()
+
+
+async def test_object_operations_need_a_key(bucket: AsyncS3Path) -> None:
+    with pytest.raises(ValueError, match="names a bucket"):
+        await bucket.read_bytes()
+    with pytest.raises(ValueError, match="names a bucket"):
+        await bucket.write_bytes(b"x")
+    with pytest.raises(ValueError, match="names no bucket"):
+        await AsyncS3Path("/").read_text()
+
+
+@pytest.mark.needs("bucket-policy")
+async def test_access_denied_is_a_permission_error(
+    bucket: AsyncS3Path, boto3_client: Any
+) -> None:
+    put(boto3_client, bucket.bucket, "secret/data", "x")
+    put(boto3_client, bucket.bucket, "public/data", "x")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:DeleteObject"],
+                "Resource": f"arn:aws:s3:::{bucket.bucket}/secret/*",
+            }
+        ],
+    }
+    boto3_client.put_bucket_policy(Bucket=bucket.bucket, Policy=json.dumps(policy))
+    try:
+        with pytest.raises(PermissionError) as raised:
+            await (bucket / "secret" / "data").read_bytes()
+        assert isinstance(raised.value, ClientError)
+        assert isinstance(raised.value, S3PermissionError)
+        assert f"s3://{bucket.bucket}/secret/data" in str(raised.value)
+        assert await (bucket / "public" / "data").read_text() == "x"
+    finally:
+        boto3_client.delete_bucket_policy(Bucket=bucket.bucket)
+
+
+def test_errors_pickle_with_their_type_message_and_response() -> None:
+    error = S3FileNotFoundError(
+        "s3://b/k: no such object", {"Error": {"Code": "NoSuchKey"}}, "GetObject"
+    )
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is S3FileNotFoundError
+    assert str(copy) == "s3://b/k: no such object"
+    assert copy.response == error.response and copy.operation_name == "GetObject"
+    assert copy.code == "NoSuchKey"
