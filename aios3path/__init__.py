@@ -23,6 +23,7 @@ from ._pool import aclose
 from ._pure import PureS3Path
 from ._stat import StatResult
 from ._sync import S3Path
+from ._transfer_config import TransferConfig
 from ._tree import S3DeleteError
 
 __version__ = "0.1.0"
@@ -41,6 +42,7 @@ __all__ = [
     "S3PermissionError",
     "S3ValueError",
     "StatResult",
+    "TransferConfig",
     "aclose",
     "configuration_map",
     "register_configuration_parameter",

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ._pure import PureS3Path
+from ._transfer_config import DEFAULT_TRANSFER_CONFIG, TransferConfig, as_transfer_config
 
 _CLIENT_SETTING_KEYS = frozenset(
     {
@@ -92,7 +93,7 @@ class Resolved:
 
     settings: ClientSettings
     parameters: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    transfer_config: Any = None
+    transfer_config: TransferConfig = field(default_factory=TransferConfig)
     callback_class: Any = None
     lean_requests: bool = True
 
@@ -101,7 +102,7 @@ class Resolved:
 class _Registration:
     settings: ClientSettings | None = None
     parameters: Mapping[str, Any] | None = None
-    transfer_config: Any = None
+    transfer_config: TransferConfig | None = None
     callback_class: Any = None
     lean_requests: bool | None = None
 
@@ -195,7 +196,7 @@ class ConfigurationMap:
             s3_parameters = {k: v for k, v in arguments.items() if k not in _SPECIAL_KEYS}
             for key in TRANSFER_CONFIG_KEYS:
                 if key in arguments:
-                    transfer_config = arguments[key]
+                    transfer_config = as_transfer_config(arguments[key])
             callback_class = arguments.get(CALLBACK_CLASS_KEY)
             if callback_class is not None and not callable(callback_class):
                 raise TypeError(f"{CALLBACK_CLASS_KEY} must be callable (a class)")
@@ -271,7 +272,7 @@ class ConfigurationMap:
         return Resolved(
             settings=settings or self.default_settings(),
             parameters=parameters if parameters is not None else MappingProxyType({}),
-            transfer_config=transfer,
+            transfer_config=transfer or DEFAULT_TRANSFER_CONFIG,
             callback_class=callback,
             lean_requests=True if lean is None else lean,
         )

@@ -46,9 +46,8 @@ def to_sync(value: Any) -> Any:
     if isinstance(value, AsyncS3Path):
         return _convert(_SYNC_OF.get(type(value), S3Path), value)
     if type(value) is tuple:  # not subclasses: StatResult stays what it is
+        # Lists inside (walk's dirnames) are passed as they are, so that pruning them works.
         return tuple(to_sync(v) for v in value)
-    if type(value) is list:
-        return [to_sync(v) for v in value]
     return value
 
 

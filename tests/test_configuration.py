@@ -18,6 +18,7 @@ from aios3path import (
     AsyncS3Path,
     PureS3Path,
     S3Path,
+    TransferConfig,
     configuration_map,
     register_configuration_parameter,
 )
@@ -105,11 +106,15 @@ def test_transfer_and_callback_keys_are_not_sent_to_s3() -> None:
     try:
         register_configuration_parameter(
             PureS3Path("/b/"),
-            parameters={"transfert_config": "cfg", "callback_class": Progress, "ACL": "private"},
+            parameters={
+                "transfert_config": TransferConfig(max_concurrency=3),
+                "callback_class": Progress,
+                "ACL": "private",
+            },
         )
         resolved = configuration_map.resolve(PureS3Path("/b/k"))
         assert dict(resolved.parameters) == {"ACL": "private"}
-        assert resolved.transfer_config == "cfg"
+        assert resolved.transfer_config == TransferConfig(max_concurrency=3)
         assert resolved.callback_class is Progress
     finally:
         configuration_map.reset()

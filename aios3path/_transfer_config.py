@@ -1,0 +1,92 @@
+"""Transfer settings: part sizes, thresholds and concurrency for big objects.
+
+Registered per prefix with ``register_configuration_parameter(path, parameters={
+"transfer_config": TransferConfig(...)})``. boto3's ``boto3.s3.transfer.TransferConfig`` is
+accepted too (its ``multipart_threshold``, ``multipart_chunksize``, ``max_concurrency`` and
+``max_bandwidth`` are read), as is the seed's misspelt key ``"transfert_config"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+#: S3's smallest part (all but the last) and largest part of a multipart upload.
+MIN_PART_SIZE = 5 * MiB
+MAX_PART_SIZE = 5 * GiB
+MAX_PARTS = 10_000
+
+
+@dataclass(frozen=True)
+class TransferConfig:
+    """How big objects move.
+
+    * ``multipart_threshold``: writes and uploads larger than this use a multipart upload;
+      smaller ones are one ``PutObject``.
+    * ``multipart_chunksize``: the part size of uploads and of ranged reads (raised
+      automatically where an object would need more than 10,000 parts).
+    * ``max_concurrency``: parts (or keys, for prefix operations) in flight at once.
+    * ``read_ahead``: parts a sequential reader fetches ahead of the one being read.
+    * ``multipart_copy_threshold`` / ``multipart_copy_chunksize``: server-side copies of
+      objects larger than the threshold use ``UploadPartCopy`` with parts of this size
+      (``CopyObject`` refuses objects over 5 GiB).
+    * ``max_bandwidth``: bytes per second a single transfer may use (``None``: no limit).
+    """
+
+    multipart_threshold: int = 8 * MiB
+    multipart_chunksize: int = 8 * MiB
+    max_concurrency: int = 10
+    read_ahead: int = 4
+    multipart_copy_threshold: int = 5 * GiB
+    multipart_copy_chunksize: int = 256 * MiB
+    max_bandwidth: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in (
+            "multipart_threshold",
+            "multipart_chunksize",
+            "max_concurrency",
+            "multipart_copy_threshold",
+            "multipart_copy_chunksize",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"TransferConfig.{name} must be a positive int, got {value!r}")
+        if not isinstance(self.read_ahead, int) or self.read_ahead < 0:
+            raise ValueError(f"TransferConfig.read_ahead must be >= 0, got {self.read_ahead!r}")
+        if self.multipart_copy_chunksize > MAX_PART_SIZE:
+            raise ValueError("TransferConfig.multipart_copy_chunksize must be at most 5 GiB")
+
+    def part_size_for(self, size: int, chunk: int | None = None) -> int:
+        """The part size to use for an object of ``size`` bytes (at most 10,000 parts)."""
+        part = max(chunk or self.multipart_chunksize, 1)
+        if size > part * MAX_PARTS:
+            part = -(-size // MAX_PARTS)
+        return part
+
+
+DEFAULT_TRANSFER_CONFIG = TransferConfig()
+
+
+def as_transfer_config(value: Any) -> TransferConfig:
+    """A :class:`TransferConfig` from ours, boto3's ``TransferConfig`` or ``None`` (defaults)."""
+    if value is None:
+        return DEFAULT_TRANSFER_CONFIG
+    if isinstance(value, TransferConfig):
+        return value
+    names = ("multipart_threshold", "multipart_chunksize", "max_concurrency")
+    if all(hasattr(value, n) for n in names):  # boto3.s3.transfer.TransferConfig
+        return TransferConfig(
+            multipart_threshold=int(value.multipart_threshold),
+            multipart_chunksize=int(value.multipart_chunksize),
+            max_concurrency=int(value.max_concurrency),
+            max_bandwidth=getattr(value, "max_bandwidth", None),
+        )
+    raise TypeError(
+        "transfer_config must be an aios3path.TransferConfig or a boto3 TransferConfig, "
+        f"not {type(value).__name__!r}"
+    )
