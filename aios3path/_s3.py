@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ._errors import S3Error, s3_errors
+from ._errors import s3_errors
 
 _MEMBERS_CACHE: dict[str, frozenset[str]] = {}
 
@@ -229,19 +229,155 @@ async def list_buckets(client: Any, uri: str) -> list[str]:
                 return names
 
 
-__all__ = [
-    "DeleteFailure",
-    "ListPage",
-    "ObjectEntry",
-    "S3Error",
-    "create_bucket",
-    "delete_bucket",
-    "delete_object",
-    "delete_objects",
-    "get_object",
-    "head_bucket",
-    "head_object",
-    "list_buckets",
-    "list_page",
-    "put_object",
-]
+
+
+# -- copies and multipart uploads -------------------------------------------------------------
+
+#: Arguments that describe an object's content: a copy keeps the source's, never the target
+#: prefix's registered ones (they are for new writes).
+CONTENT_ARGUMENTS = frozenset(
+    {
+        "Metadata",
+        "MetadataDirective",
+        "ContentType",
+        "ContentEncoding",
+        "ContentLanguage",
+        "ContentDisposition",
+        "CacheControl",
+        "Expires",
+        "TaggingDirective",
+    }
+)
+
+
+async def copy_object(
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    source_bucket: str,
+    source_key: str,
+    params: Mapping[str, Any] = {},
+    *,
+    source_etag: str | None = None,
+) -> dict[str, Any]:
+    """Server-side ``CopyObject`` (objects up to 5 GiB), keeping the source's metadata.
+
+    The target's registered parameters that concern storage (encryption, storage class, ACL…)
+    apply; those that describe content are left out so the copy keeps the source's.
+    """
+    arguments: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "CopySource": {"Bucket": source_bucket, "Key": source_key},
+        "MetadataDirective": "COPY",
+    }
+    if source_etag:
+        arguments["CopySourceIfMatch"] = source_etag
+    with s3_errors(uri):
+        extra = _accepted(client, "CopyObject", params, *arguments, *CONTENT_ARGUMENTS)
+        response: dict[str, Any] = await client.copy_object(**arguments, **extra)
+        return response
+
+
+async def create_multipart_upload(
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    params: Mapping[str, Any] = {},
+    **arguments: Any,
+) -> str:
+    """``CreateMultipartUpload`` with the registered parameters; returns the upload id."""
+    with s3_errors(uri):
+        extra = _accepted(client, "CreateMultipartUpload", params, "Bucket", "Key", *arguments)
+        response = await client.create_multipart_upload(
+            Bucket=bucket, Key=key, **extra, **arguments
+        )
+        upload_id: str = response["UploadId"]
+        return upload_id
+
+
+async def upload_part(
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    part_number: int,
+    body: bytes,
+    params: Mapping[str, Any] = {},
+) -> dict[str, Any]:
+    """``UploadPart``; returns the part's ``{"PartNumber", "ETag"}`` for completion."""
+    with s3_errors(uri):
+        extra = _accepted(
+            client, "UploadPart", params, "Bucket", "Key", "UploadId", "PartNumber", "Body"
+        )
+        response = await client.upload_part(
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=part_number,
+            Body=body,
+            **extra,
+        )
+    return {"PartNumber": part_number, "ETag": response["ETag"]}
+
+
+async def upload_part_copy(
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    part_number: int,
+    source_bucket: str,
+    source_key: str,
+    byte_range: tuple[int, int],
+    *,
+    source_etag: str | None = None,
+) -> dict[str, Any]:
+    """``UploadPartCopy`` of bytes ``start..end`` (inclusive) of the source object."""
+    arguments: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "UploadId": upload_id,
+        "PartNumber": part_number,
+        "CopySource": {"Bucket": source_bucket, "Key": source_key},
+        "CopySourceRange": f"bytes={byte_range[0]}-{byte_range[1]}",
+    }
+    if source_etag:
+        arguments["CopySourceIfMatch"] = source_etag
+    with s3_errors(uri):
+        response = await client.upload_part_copy(**arguments)
+    return {"PartNumber": part_number, "ETag": response["CopyPartResult"]["ETag"]}
+
+
+async def complete_multipart_upload(
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    parts: Sequence[Mapping[str, Any]],
+    **arguments: Any,
+) -> dict[str, Any]:
+    """``CompleteMultipartUpload`` with ``parts`` (sorted by part number here)."""
+    ordered = sorted(parts, key=lambda p: int(p["PartNumber"]))
+    with s3_errors(uri):
+        response: dict[str, Any] = await client.complete_multipart_upload(
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": list(ordered)},
+            **arguments,
+        )
+        return response
+
+
+async def abort_multipart_upload(
+    client: Any, uri: str, bucket: str, key: str, upload_id: str
+) -> None:
+    """``AbortMultipartUpload``: the parts uploaded so far are discarded."""
+    with s3_errors(uri):
+        await client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
