@@ -5,17 +5,20 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 from . import _s3
-from ._config import Resolved, configuration_map
+from ._config import configuration_map
+from ._copy import copy_object
 from ._errors import S3Error, S3FileNotFoundError, make_error
+from ._globbing import glob_relative, plan_glob
 from ._listing import directory_prefix, iter_pages
 from ._pool import get_client
 from ._pure import PureS3Path
 from ._stat import StatResult
-from ._tree import delete_prefix
+from ._target import Target
+from ._tree import delete_prefix, transfer_prefix
 from ._unsupported import NoLocalFilesystemMixin
 
 _P = TypeVar("_P", bound="AsyncS3Path")
@@ -31,23 +34,6 @@ class S3OwnerNotFoundError(S3FileNotFoundError, KeyError):
 
     def __str__(self) -> str:
         return str(self.strerror)
-
-
-class _Request:
-    """What one operation needs: the client, the resolved settings and the names to use."""
-
-    __slots__ = ("bucket", "client", "key", "resolved", "uri")
-
-    def __init__(self, client: Any, resolved: Resolved, bucket: str, key: str, uri: str) -> None:
-        self.client = client
-        self.resolved = resolved
-        self.bucket = bucket
-        self.key = key
-        self.uri = uri
-
-    @property
-    def params(self) -> Any:
-        return self.resolved.parameters
 
 
 class AsyncS3Path(NoLocalFilesystemMixin):
@@ -87,11 +73,11 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             raise ValueError(f"{self._uri} names a bucket, not an object")
         return key
 
-    async def _request(self) -> _Request:
+    async def _request(self) -> Target:
         bucket = self._require_bucket()
         resolved = configuration_map.resolve(self)
         client = await get_client(resolved.settings)
-        return _Request(client, resolved, bucket, self.key, self._uri)
+        return Target(client, resolved, bucket, self.key, self._uri)
 
     @property
     def _dir_prefix(self) -> str:
@@ -138,7 +124,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             return True
         return await self._has_children(request)
 
-    async def _head_or_none(self, request: _Request) -> dict[str, Any] | None:
+    async def _head_or_none(self, request: Target) -> dict[str, Any] | None:
         try:
             return await _s3.head_object(
                 request.client, request.uri, request.bucket, request.key, request.params
@@ -147,7 +133,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             # S3 answers 403 for a missing key to callers without s3:ListBucket.
             return None
 
-    async def _has_children(self, request: _Request) -> bool:
+    async def _has_children(self, request: Target) -> bool:
         page = await _s3.list_page(
             request.client,
             request.uri,
@@ -313,7 +299,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             request.params,
         )
 
-    async def _create_bucket(self, request: _Request, exist_ok: bool) -> None:
+    async def _create_bucket(self, request: Target, exist_ok: bool) -> None:
         try:
             await _s3.create_bucket(request.client, request.uri, request.bucket, request.params)
         except FileExistsError:
@@ -349,6 +335,222 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         if await self._head_or_none(request) is not None:
             raise NotADirectoryError(f"{self._uri}: is an object, not a directory")
         raise make_error(S3FileNotFoundError, self._uri, "no such directory", "ListObjectsV2")
+
+    # -- trees: glob, walk, copy, move ----------------------------------------------------
+
+    async def _glob_pages(
+        self: _P,
+        pattern: str,
+        *,
+        case_sensitive: bool | None = None,
+        recurse_symlinks: bool = False,
+    ) -> AsyncIterator[list[_P]]:
+        """The matches of ``pattern`` below this path, one list per listing page."""
+        self._require_absolute()
+        if not self._parts:
+            raise ValueError("glob needs a bucket: s3:// (the root) lists buckets, use iterdir()")
+        plan = plan_glob(self._dir_prefix, pattern, case_sensitive=case_sensitive)
+        request = await self._request()
+        pages = iter_pages(
+            request.client,
+            request.uri,
+            request.bucket,
+            plan.list_prefix,
+            delimiter=plan.delimiter,
+            params=request.params,
+        )
+        make = type(self)._from_bucket_key_exact
+        bucket, base = request.bucket, plan.base
+        async for relatives in glob_relative(plan, pages):
+            yield [make(bucket, base + r if r else base[:-1]) for r in relatives]
+
+    async def glob(
+        self: _P,
+        pattern: str,
+        *,
+        case_sensitive: bool | None = None,
+        recurse_symlinks: bool = False,
+    ) -> AsyncIterator[_P]:
+        """The paths below this one that match ``pattern``, with pathlib's pattern language.
+
+        ``*``, ``?``, ``[seq]`` and ``[!seq]`` match within a segment, ``**`` (a whole segment)
+        any number of segments, a trailing ``/`` only "directories"; ``case_sensitive=False``
+        folds case. One listing chain is sent: the pattern's literal start (``logs/2024-`` for
+        ``logs/2024-*``) is the ``Prefix``, a one-segment pattern lists with ``Delimiter="/"``,
+        a deeper one flat. Matches stream out as pages arrive, each path once ("directories"
+        implied by deeper keys included), in key order.
+        """
+        async for page in self._glob_pages(
+            pattern, case_sensitive=case_sensitive, recurse_symlinks=recurse_symlinks
+        ):
+            for path in page:
+                yield path
+
+    async def _rglob_pages(
+        self: _P,
+        pattern: str,
+        *,
+        case_sensitive: bool | None = None,
+        recurse_symlinks: bool = False,
+    ) -> AsyncIterator[list[_P]]:
+        """The matches of ``**/pattern``, one list per listing page."""
+        async for page in self._glob_pages(
+            _recursive_pattern(pattern), case_sensitive=case_sensitive
+        ):
+            yield page
+
+    async def rglob(
+        self: _P,
+        pattern: str,
+        *,
+        case_sensitive: bool | None = None,
+        recurse_symlinks: bool = False,
+    ) -> AsyncIterator[_P]:
+        """``glob("**/" + pattern)``: matches at any depth, from one flat listing."""
+        async for page in self._rglob_pages(pattern, case_sensitive=case_sensitive):
+            for path in page:
+                yield path
+
+    async def _scan(self) -> tuple[list[str], list[str], bool]:
+        """``(directory names, file names, anything found)`` one level below this path."""
+        request = await self._request()
+        prefix = self._dir_prefix
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        found = False
+        async for page in iter_pages(
+            request.client,
+            request.uri,
+            request.bucket,
+            prefix,
+            delimiter="/",
+            params=request.params,
+        ):
+            found = found or bool(page.objects or page.prefixes)
+            dirnames.extend(p[len(prefix) : -1] for p in page.prefixes)
+            filenames.extend(e.key[len(prefix) :] for e in page.objects if e.key != prefix)
+        return dirnames, filenames, found
+
+    async def _walk_pages(
+        self: _P,
+        top_down: bool = True,
+        on_error: Callable[[OSError], object] | None = None,
+        follow_symlinks: bool = False,
+    ) -> AsyncIterator[list[tuple[_P, list[str], list[str]]]]:
+        """:meth:`walk`, one directory per page (so pruning ``dirnames`` works in sync code)."""
+        async for entry in self.walk(top_down, on_error, follow_symlinks):
+            yield [entry]
+
+    async def walk(
+        self: _P,
+        top_down: bool = True,
+        on_error: Callable[[OSError], object] | None = None,
+        follow_symlinks: bool = False,
+    ) -> AsyncIterator[tuple[_P, list[str], list[str]]]:
+        """pathlib's ``walk``: ``(dirpath, dirnames, filenames)`` for this "directory" and below.
+
+        One ``Delimiter="/"`` listing per directory. Top-down (the default), editing
+        ``dirnames`` in place prunes the walk; bottom-up yields children first. A missing top
+        (or any listing error) goes to ``on_error`` if given, else is ignored, as in pathlib.
+        """
+        self._require_bucket()
+        stack: list[_P | tuple[_P, list[str], list[str]]] = [self]
+        make = type(self)._from_bucket_key_exact
+        while stack:
+            item = stack.pop()
+            if isinstance(item, tuple):
+                yield item
+                continue
+            try:
+                dirnames, filenames, found = await item._scan()
+                if item is self and not found and self.key:
+                    raise make_error(
+                        S3FileNotFoundError, self._uri, "no such directory", "ListObjectsV2"
+                    )
+            except OSError as error:
+                if on_error is not None:
+                    on_error(error)
+                continue
+            if top_down:
+                yield item, dirnames, filenames
+            else:
+                stack.append((item, dirnames, filenames))
+            prefix = item._dir_prefix
+            stack.extend(make(item.bucket, prefix + name) for name in reversed(dirnames))
+
+    async def _transfer(
+        self: _P,
+        target: str | os.PathLike[str] | PureS3Path,
+        *,
+        delete_source: bool,
+    ) -> _P:
+        """Copy or move this object or "directory" to ``target`` (an S3 path)."""
+        destination = self._coerce_path(target)
+        source_key = self._require_key()
+        destination._require_key()
+        if destination == self:
+            return destination
+        source = await self._request()
+        head = await self._head_or_none(source)
+        dest = await destination._request()
+        if head is not None:
+            await copy_object(source, dest, head)
+            if delete_source:
+                await _s3.delete_object(
+                    source.client, source.uri, source.bucket, source_key, source.params
+                )
+            return destination
+        source_prefix, target_prefix = self._dir_prefix, destination._dir_prefix
+        if source.bucket == dest.bucket and (
+            target_prefix.startswith(source_prefix) or source_prefix.startswith(target_prefix)
+        ):
+            raise ValueError(f"cannot move or copy {self._uri} into itself ({destination._uri})")
+        copied = await transfer_prefix(
+            source, dest, source_prefix, target_prefix, delete_source=delete_source
+        )
+        if not copied:
+            raise make_error(
+                S3FileNotFoundError, self._uri, "no such object or directory", "ListObjectsV2"
+            )
+        return destination
+
+    async def rename(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P:
+        """Move this object, or every key of this "directory", to ``target``; return it.
+
+        A ``str`` target is an S3 path (as in s3path). Objects are copied server-side
+        (``CopyObject``, or multipart ``UploadPartCopy`` past ``multipart_copy_threshold``) or
+        streamed when the target prefix is served by another endpoint, keeping content type and
+        user metadata and applying the target's registered parameters; the source is deleted
+        only after its copy succeeded. Directories stop exactly at ``path/`` (never moving
+        look-alike siblings such as ``path2/``), copy with bounded concurrency and delete 1,000
+        keys per ``DeleteObjects``. A failure part-way raises :class:`S3TransferError` saying
+        what was and was not moved: no key is ever in neither place. Existing target keys are
+        overwritten, as POSIX ``rename`` does.
+        """
+        return await self._transfer(target, delete_source=True)
+
+    async def replace(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P:
+        """The same as :meth:`rename` (S3 overwrites either way)."""
+        return await self._transfer(target, delete_source=True)
+
+    async def move(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P:
+        """Python 3.14's ``move``: :meth:`rename`, returning the new path."""
+        return await self._transfer(target, delete_source=True)
+
+    async def move_into(self: _P, target_dir: str | os.PathLike[str] | PureS3Path) -> _P:
+        """Move this path into the "directory" ``target_dir``, keeping its name."""
+        return await self._transfer(self._coerce_path(target_dir) / self.name, delete_source=True)
+
+    async def copy(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P:
+        """Python 3.14's ``copy``: copy this object, or a whole "directory", to ``target``.
+
+        The same machinery as :meth:`rename` without deleting the source; returns the target.
+        """
+        return await self._transfer(target, delete_source=False)
+
+    async def copy_into(self: _P, target_dir: str | os.PathLike[str] | PureS3Path) -> _P:
+        """Copy this path into the "directory" ``target_dir``, keeping its name."""
+        return await self._transfer(self._coerce_path(target_dir) / self.name, delete_source=False)
 
     # -- whole-object reads and writes ----------------------------------------------------
 
@@ -453,3 +655,11 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         )
 
 __all__ = ["AsyncS3Path", "S3Error", "S3OwnerNotFoundError"]
+
+
+def _recursive_pattern(pattern: str) -> str:
+    if not isinstance(pattern, str) or not pattern:
+        raise ValueError(f"Unacceptable pattern: {pattern!r}")
+    if pattern.startswith("/"):
+        raise NotImplementedError("Non-relative patterns are unsupported")
+    return "**/" + pattern

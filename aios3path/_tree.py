@@ -1,13 +1,16 @@
-"""Operations on whole prefixes ("directories"): deleting every key under one."""
+"""Operations on whole prefixes ("directories"): deleting, copying and moving every key."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _s3
+from ._copy import copy_object
 from ._errors import S3Error
 from ._listing import iter_pages
+from ._target import Target
 
 #: ``DeleteObjects`` accepts at most this many keys per request.
 DELETE_BATCH = 1000
@@ -87,3 +90,152 @@ async def delete_prefix(
         deleted += len(keys) - len(failed)
     raise_for_failures(uri, failures, deleted)
     return deleted
+
+
+class S3TransferError(S3Error):
+    """A copy or move of several keys stopped part-way.
+
+    Nothing is lost: every key is at its source, its target, or both. ``moved`` counts the keys
+    that reached the target (and, for a move, left the source); ``failed`` maps the keys that
+    could not be copied to their error; ``not_deleted`` lists keys copied but still at the
+    source because S3 refused to delete them. Keys after the first failure were not attempted
+    and are still at the source.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        response: Mapping[str, Any] | None = None,
+        operation_name: str = "",
+        moved: int = 0,
+        failed: Mapping[str, BaseException] | None = None,
+        not_deleted: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message, response, operation_name)
+        self.moved = moved
+        self.failed = dict(failed or {})
+        self.not_deleted = list(not_deleted)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            type(self),
+            (
+                self.strerror,
+                self.response,
+                self.operation_name,
+                self.moved,
+                {k: OSError(str(v)) for k, v in self.failed.items()},
+                self.not_deleted,
+            ),
+        )
+
+
+async def transfer_prefix(
+    source: Target,
+    target: Target,
+    source_prefix: str,
+    target_prefix: str,
+    *,
+    delete_source: bool,
+) -> int:
+    """Copy (or move) every key under ``source_prefix`` to the same key under ``target_prefix``.
+
+    Keys are copied with at most ``max_concurrency`` in flight (server-side when both ends share
+    an endpoint). For a move, sources are deleted 1,000 per ``DeleteObjects``, each only after
+    its copy succeeded. The first copy failure stops new copies; what was and was not moved is
+    raised as :class:`S3TransferError`. Returns how many keys were copied.
+    """
+    limit = max(1, target.transfer.max_concurrency)
+    queue: asyncio.Queue[_s3.ObjectEntry | None] = asyncio.Queue(maxsize=limit * 4)
+    copied: list[str] = []
+    failed: dict[str, BaseException] = {}
+    not_deleted: list[str] = []
+    moved = 0
+    stop = asyncio.Event()
+
+    async def flush_deletes(final: bool = False) -> None:
+        nonlocal moved
+        while copied and (final or len(copied) >= DELETE_BATCH):
+            batch, copied[:] = copied[:DELETE_BATCH], copied[DELETE_BATCH:]
+            if not delete_source:
+                moved += len(batch)
+                continue
+            failures = await _s3.delete_objects(
+                source.client, source.uri, source.bucket, batch, source.params
+            )
+            not_deleted.extend(f.key for f in failures)
+            moved += len(batch) - len(failures)
+
+    async def produce() -> None:
+        try:
+            async for page in iter_pages(
+                source.client, source.uri, source.bucket, source_prefix, params=source.params
+            ):
+                for entry in page.objects:
+                    if stop.is_set():
+                        return
+                    await queue.put(entry)
+        finally:
+            for _ in range(limit):
+                await queue.put(None)
+
+    async def work() -> None:
+        while (entry := await queue.get()) is not None:
+            if stop.is_set():
+                continue
+            key = target_prefix + entry.key[len(source_prefix) :]
+            try:
+                await _copy_entry(source.at(entry.key), target.at(key), entry)
+            except Exception as error:
+                failed[entry.key] = error
+                stop.set()
+                continue
+            copied.append(entry.key)
+            if len(copied) >= DELETE_BATCH:
+                await flush_deletes()
+
+    producer = asyncio.ensure_future(produce())
+    workers = [asyncio.ensure_future(work()) for _ in range(limit)]
+    try:
+        await asyncio.gather(producer, *workers)
+    except BaseException:
+        for task in (producer, *workers):
+            task.cancel()
+        await asyncio.gather(producer, *workers, return_exceptions=True)
+        raise
+    await flush_deletes(final=True)
+    if failed or not_deleted:
+        verb = "moved" if delete_source else "copied"
+        parts = [f"{source.uri}: {verb} {moved} key(s) to {target.uri}"]
+        if failed:
+            shown = ", ".join(f"{k!r} ({e})" for k, e in list(failed.items())[:3])
+            parts.append(
+                f"could not copy {len(failed)} key(s): {shown}; "
+                "keys not yet copied were left at the source"
+            )
+        if not_deleted:
+            parts.append(
+                f"{len(not_deleted)} key(s) were copied but could not be deleted from the "
+                f"source (they are in both places): {not_deleted[:5]!r}"
+            )
+        first = next(iter(failed.values()), None)
+        response = getattr(first, "response", None)
+        raise S3TransferError(
+            "; ".join(parts),
+            response,
+            "CopyObject" if failed else "DeleteObjects",
+            moved=moved,
+            failed=failed,
+            not_deleted=not_deleted,
+        )
+    return moved
+
+
+async def _copy_entry(source: Target, target: Target, entry: _s3.ObjectEntry) -> None:
+    """Copy one listed object; a ``HeadObject`` only where its metadata must be rewritten."""
+    head: Mapping[str, Any] = {"ContentLength": entry.size, "ETag": entry.etag}
+    if not source.same_endpoint(target) or entry.size > target.transfer.multipart_copy_threshold:
+        head = await _s3.head_object(
+            source.client, source.uri, source.bucket, source.key, source.params
+        )
+    await copy_object(source, target, head)

@@ -1,0 +1,188 @@
+"""Glob over S3 listings: a pattern becomes one listing chain plus a matcher.
+
+The longest literal part of the pattern, including the literal start of the first wildcard
+segment, is sent as ``Prefix``; a pattern one segment deep lists with ``Delimiter="/"``; a deeper
+one (or one with ``**``) makes one flat listing of the narrowed prefix. Listed keys arrive in
+lexicographic order, so the "directories" implied by deeper keys are yielded once each while
+remembering only the current chain of directories, never the whole listing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+
+from ._glob import compile_full_match, has_magic
+from ._s3 import ListPage
+
+
+@dataclass(frozen=True)
+class GlobPlan:
+    """How to list and match one glob pattern below a directory prefix."""
+
+    #: The directory prefix (``""`` or ending with ``/``) that candidates are relative to.
+    base: str
+    #: The S3 ``Prefix`` to list: ``base`` plus the literal start of the first wildcard segment.
+    list_prefix: str
+    #: ``"/"`` for one-level listings, ``None`` for flat ones.
+    delimiter: str | None
+    #: The pattern segments below ``base``.
+    segments: tuple[str, ...]
+    #: True when the pattern ended with ``/``: only "directories" match.
+    dirs_only: bool
+    #: True when some segment is ``**``.
+    recursive: bool
+    matcher: re.Pattern[str]
+
+
+def plan_glob(directory_prefix: str, pattern: str, *, case_sensitive: bool | None) -> GlobPlan:
+    """Validate ``pattern`` and plan its listing below ``directory_prefix``."""
+    if not isinstance(pattern, str):
+        raise TypeError(f"pattern must be str, not {type(pattern).__name__!r}")
+    if not pattern:
+        raise ValueError(f"Unacceptable pattern: {pattern!r}")
+    if pattern.startswith("/"):
+        raise NotImplementedError("Non-relative patterns are unsupported")
+    dirs_only = pattern.endswith("/")
+    segments = tuple(s for s in pattern.split("/") if s and s != ".")
+    if not segments:
+        raise ValueError(f"Unacceptable pattern: {pattern!r}")
+    for segment in segments:
+        if "**" in segment and segment != "**":
+            raise ValueError(
+                f"Invalid pattern {pattern!r}: '**' can only be an entire path component"
+            )
+        if segment == "..":
+            raise ValueError(f"Invalid pattern {pattern!r}: '..' has no meaning in S3 keys")
+    fold_case = case_sensitive is False
+    literal = 0
+    if not fold_case:
+        while literal < len(segments) - 1 and not has_magic(segments[literal]):
+            literal += 1
+    base = directory_prefix + "".join(s + "/" for s in segments[:literal])
+    rest = segments[literal:]
+    head = "" if fold_case else _literal_head(rest[0])
+    recursive = "**" in rest
+    flags = re.IGNORECASE if fold_case else 0
+    return GlobPlan(
+        base=base,
+        list_prefix=base + head,
+        delimiter=None if recursive or len(rest) > 1 else "/",
+        segments=rest,
+        dirs_only=dirs_only,
+        recursive=recursive,
+        matcher=compile_full_match("/".join(rest), flags),
+    )
+
+
+def _literal_head(segment: str) -> str:
+    """The characters of ``segment`` before its first wildcard (all of it if it has none)."""
+    if segment == "**":
+        return ""
+    for i, c in enumerate(segment):
+        if c in "*?[":
+            return segment[:i]
+    return segment
+
+
+def page_keys(page: ListPage) -> list[str]:
+    """The page's object keys and common prefixes (ending with ``/``) merged in key order."""
+    if not page.prefixes:
+        return [entry.key for entry in page.objects]
+    return sorted([entry.key for entry in page.objects] + list(page.prefixes))
+
+
+class CandidateFilter:
+    """Turns listed keys into matching relative paths, each yielded once.
+
+    A key ``a/b/c`` stands for the file ``a/b/c`` and the directories ``a`` and ``a/b``; a key
+    ending in ``/`` (a marker object or a common prefix) stands for a directory. Because keys
+    arrive sorted, a directory's keys are contiguous: remembering the directories of the last
+    key, and the file names that a directory of the same name may still follow, is enough to
+    never yield a path twice.
+    """
+
+    def __init__(self, plan: GlobPlan) -> None:
+        self._plan = plan
+        self._depth = None if plan.recursive else len(plan.segments)
+        self._open_dirs: list[str] = []
+        self._recent_files: deque[str] = deque()
+        self._recent_set: set[str] = set()
+
+    def feed(self, keys: Iterable[str]) -> Iterator[str]:
+        """The new matching relative paths (``""`` is the base directory itself) for ``keys``."""
+        base_len = len(self._plan.base)
+        for key in keys:
+            yield from self._candidates(key[base_len:])
+
+    def _candidates(self, relative: str) -> Iterator[str]:
+        if not relative:  # the marker object of the base directory itself
+            if self._depth is None and self._is_new_dir("") and self._matches(""):
+                yield ""
+            return
+        is_dir = relative.endswith("/")
+        segments = relative.split("/")
+        if is_dir:
+            segments.pop()
+        self._forget_passed_files(relative)
+        depth = self._depth
+        if depth is None:
+            dirs = ["/".join(segments[:i]) for i in range(len(segments) + (1 if is_dir else 0))]
+            for directory in dirs:
+                if self._is_new_dir(directory) and self._matches(directory):
+                    yield directory
+            if not is_dir and self._matches(relative, file=True) and self._is_new_file(relative):
+                yield relative
+            return
+        if len(segments) > depth or (is_dir and len(segments) == depth):
+            directory = "/".join(segments[:depth])
+            if self._is_new_dir(directory) and self._matches(directory):
+                yield directory
+        elif len(segments) == depth and not is_dir:
+            if self._matches(relative, file=True) and self._is_new_file(relative):
+                yield relative
+
+    def _matches(self, relative: str, file: bool = False) -> bool:
+        if file and self._plan.dirs_only:
+            return False
+        return self._plan.matcher.fullmatch(relative) is not None
+
+    def _is_new_dir(self, directory: str) -> bool:
+        """True the first time ``directory`` is seen (as a directory or as a file)."""
+        depth = directory.count("/") + 1 if directory else 0
+        stack = self._open_dirs
+        if len(stack) > depth and stack[depth] == directory:
+            return False
+        del stack[depth:]
+        while len(stack) < depth:
+            stack.append("\0")  # an ancestor not yielded through this stack (filled below)
+        stack.append(directory)
+        if directory in self._recent_set:  # a file of the same name was yielded just before
+            return False
+        return True
+
+    def _is_new_file(self, relative: str) -> bool:
+        """Remember a yielded file: a directory of the same name may follow it."""
+        if relative in self._open_dirs:
+            return False
+        self._recent_files.append(relative)
+        self._recent_set.add(relative)
+        return True
+
+    def _forget_passed_files(self, relative: str) -> None:
+        """Drop remembered files whose same-named directory can no longer appear."""
+        recent = self._recent_files
+        while recent:
+            name = recent[0] + "/"
+            if relative.startswith(name) or relative <= name:
+                return
+            self._recent_set.discard(recent.popleft())
+
+
+async def glob_relative(plan: GlobPlan, pages: AsyncIterator[ListPage]) -> AsyncIterator[list[str]]:
+    """Matching relative paths, one list per listing page."""
+    candidates = CandidateFilter(plan)
+    async for page in pages:
+        yield list(candidates.feed(page_keys(page)))
