@@ -22,7 +22,9 @@ starts a server by name.
 Neither moto nor SeaweedFS is imported or looked up when this module is imported;
 both are only needed when the corresponding server is started.  Every server
 process is stopped by :meth:`S3Server.stop`, by leaving the ``with`` block, and
-at the latest when the Python interpreter exits.
+at the latest when the Python interpreter exits (``atexit``).  If the interpreter
+dies without running ``atexit`` handlers (``SIGKILL``, ``os._exit()``), a tiny
+companion process notices and kills the server, so no server outlives its user.
 """
 
 from __future__ import annotations
@@ -232,6 +234,7 @@ class _ProcessServer(S3Server, abc.ABC):
         self._process: subprocess.Popen[bytes] | None = None
         self._output: collections.deque[str] = collections.deque(maxlen=_LOG_TAIL_LINES)
         self._drain_thread: threading.Thread | None = None
+        self._reaper: subprocess.Popen[bytes] | None = None
         self._workdir: str | None = None
         # Files outside the work directory that the process may leave behind.
         self._stray_sockets: list[Path] = []
@@ -298,14 +301,22 @@ class _ProcessServer(S3Server, abc.ABC):
     def stop(self) -> None:
         """Stop the server process, wait for it to exit and remove its temporary files.
 
-        The process (and only that process, found by its own pid) is asked to
-        terminate and killed if it does not exit soon.  Calling ``stop()`` again,
-        or on a server that was never started, does nothing.
+        Only the server's own process (by its pid) is signalled: moto is asked to
+        terminate and killed if it has not exited after 5 s; SeaweedFS, whose data
+        is thrown away anyway, is killed at once.  Calling ``stop()`` again, or on
+        a server that was never started, does nothing.
         """
         with self._lock:
             process, self._process = self._process, None
             self.endpoint_url = ""
             _unregister(self)
+            # The reaper goes first, so that it cannot act on a pid that is reused
+            # once the server process has been waited for.
+            reaper, self._reaper = self._reaper, None
+            if reaper is not None:
+                _end_process(reaper, 0.0)
+                if reaper.stdin is not None:
+                    reaper.stdin.close()
             if process is not None:
                 _end_process(process, self._terminate_timeout)
                 if self._drain_thread is not None:
@@ -336,6 +347,7 @@ class _ProcessServer(S3Server, abc.ABC):
         )
         self._process = process
         _register(self)
+        self._reaper = _start_reaper(process.pid, self._workdir, self._stray_sockets)
         self._drain_thread = threading.Thread(
             target=_drain,
             args=(process.stdout, self._output),
@@ -673,6 +685,45 @@ def _stop_all() -> None:
 
 
 atexit.register(_stop_all)
+
+
+# Run by a small companion process of every server: it kills the server once its
+# stdin reaches end-of-file, which happens when the process that started the server
+# dies without stopping it (killed, os._exit(), ...), so that no server outlives it.
+# Then it removes the server's work directory and stray sockets.
+# Arguments: server pid, work directory, socket paths.
+_REAPER_CODE = """\
+import os, shutil, signal, stat, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+try:
+    while os.read(0, 4096):
+        pass
+except OSError:
+    pass
+try:
+    os.kill(int(sys.argv[1]), getattr(signal, "SIGKILL", signal.SIGTERM))
+except OSError:
+    pass
+time.sleep(0.5)
+shutil.rmtree(sys.argv[2], ignore_errors=True)
+for path in sys.argv[3:]:
+    try:
+        if stat.S_ISSOCK(os.lstat(path).st_mode):
+            os.unlink(path)
+    except OSError:
+        pass
+"""
+
+
+def _start_reaper(pid: int, workdir: str, sockets: list[Path]) -> subprocess.Popen[bytes]:
+    """Start the process that kills *pid* and cleans up when this process goes away."""
+    return subprocess.Popen(
+        [sys.executable, "-I", "-S", "-c", _REAPER_CODE, str(pid), workdir]
+        + [str(path) for path in sockets],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _end_process(process: subprocess.Popen[bytes], terminate_timeout: float) -> None:

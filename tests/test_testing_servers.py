@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -49,13 +52,19 @@ def _round_trip(server: S3Server) -> None:
 
 
 def _process_exists(pid: int) -> bool:
+    """Whether *pid* is a live process (a zombie waiting to be reaped counts as dead)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # pragma: no cover - someone else's process now
         return True
-    return True
+    stat_file = Path(f"/proc/{pid}/stat")
+    try:
+        state = stat_file.read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def _check_stopped(server: S3Server, pid: int) -> None:
@@ -209,3 +218,32 @@ def test_startup_failure_includes_output(monkeypatch: pytest.MonkeyPatch) -> Non
         server.start()
     assert not server.running
     assert server.pid is None
+
+
+@needs_moto
+@pytest.mark.skipif(sys.platform != "linux", reason="inspects processes through /proc")
+def test_server_does_not_outlive_a_killed_parent() -> None:
+    # The parent is SIGKILLed, so neither stop() nor atexit runs; the server must
+    # still go away (and its work directory with it).
+    code = (
+        "import os, signal\n"
+        "from aios3path.testing import MotoServer\n"
+        "server = MotoServer().start()\n"
+        "print(server.pid, server._workdir, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == -9, result.stderr
+    pid_text, workdir = result.stdout.split()
+    pid = int(pid_text)
+    deadline = time.monotonic() + 10
+    while (_process_exists(pid) or Path(workdir).exists()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _process_exists(pid)
+    assert not Path(workdir).exists()
