@@ -23,6 +23,9 @@ from ._unsupported import NoLocalFilesystemMixin
 
 _P = TypeVar("_P", bound="AsyncS3Path")
 
+#: The content type some stores report for a "directory" that has no object of its own.
+_IMPLICIT_DIRECTORY = "application/x-directory"
+
 #: What S3 and S3-compatible stores accept as a bucket name: AWS's rules for new buckets are
 #: stricter (3-63 lowercase characters), but legacy and MinIO-style names with capitals or
 #: underscores exist, so only what no store accepts is refused before a request is sent.
@@ -125,13 +128,18 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         return await self._has_children(request)
 
     async def _head_or_none(self, request: Target) -> dict[str, Any] | None:
+        """The object's ``HeadObject``, or ``None`` when there is no object at this key."""
         try:
-            return await _s3.head_object(
+            head = await _s3.head_object(
                 request.client, request.uri, request.bucket, request.key, request.params
             )
         except (FileNotFoundError, PermissionError):
             # S3 answers 403 for a missing key to callers without s3:ListBucket.
             return None
+        if head.get("ContentType") == _IMPLICIT_DIRECTORY and not request.key.endswith("/"):
+            # Filer-backed stores (SeaweedFS) answer HEAD of "a" when only "a/…" keys exist.
+            return None
+        return head
 
     async def _has_children(self, request: Target) -> bool:
         page = await _s3.list_page(

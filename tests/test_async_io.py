@@ -89,6 +89,7 @@ async def test_keys_with_special_characters(
     assert [p.key async for p in path.parent.iterdir()] == [key]
 
 
+@pytest.mark.needs("double-slash-keys")
 async def test_keys_with_double_slash_and_trailing_slash_stay_exact(
     bucket: AsyncS3Path, boto3_client: Any
 ) -> None:

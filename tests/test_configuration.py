@@ -152,6 +152,7 @@ async def test_parameters_reach_writes_under_their_prefix_only(
     assert stat.metadata == {"team": "data"}
 
 
+@pytest.mark.needs("marker-metadata")
 async def test_parameters_reach_touch_and_mkdir_markers(
     bucket: AsyncS3Path, boto3_client: Any
 ) -> None:
@@ -211,6 +212,7 @@ async def test_a_boto3_resource_is_accepted(
     assert keys_of(boto3_client, bucket_name) == ["via-resource"]
 
 
+@pytest.mark.needs("any-credentials")
 async def test_a_boto3_resource_credentials_sign_the_requests(
     s3_server: S3Server, bucket_name: str, counter: CountingProxy
 ) -> None:
@@ -221,6 +223,7 @@ async def test_a_boto3_resource_credentials_sign_the_requests(
     assert [r.access_key for r in counter.requests] == ["AKIDFROMRESOURCE"]
 
 
+@pytest.mark.needs("any-credentials")
 async def test_an_aiobotocore_session_is_accepted(
     s3_server: S3Server, bucket_name: str, counter: CountingProxy, monkeypatch: Any
 ) -> None:
@@ -241,6 +244,7 @@ class _SessionHolder:
         self._session = session
 
 
+@pytest.mark.needs("any-credentials")
 async def test_an_aioboto3_style_session_is_accepted(
     bucket_name: str, counter: CountingProxy, monkeypatch: Any
 ) -> None:
@@ -254,6 +258,7 @@ async def test_an_aioboto3_style_session_is_accepted(
     assert [r.access_key for r in counter.requests] == ["AKIDFROMAIOBOTO3"]
 
 
+@pytest.mark.needs("any-credentials")
 async def test_setup_default_session_serves_unregistered_paths(
     s3_server: S3Server, bucket_name: str, counter: CountingProxy
 ) -> None:
@@ -302,6 +307,7 @@ def test_environment_configuration_without_registration(
     assert keys_of(boto3_client, bucket_name) == ["from-env"]
 
 
+@pytest.mark.needs("any-credentials")
 def test_boto3_setup_default_session_is_honoured(
     s3_server: S3Server, bucket_name: str, counter: CountingProxy
 ) -> None:
