@@ -1,7 +1,12 @@
 """Glob patterns translated to regular expressions, with pathlib's meaning.
 
-``*``, ``?`` and ``[seq]``/``[!seq]`` match within one segment (never across ``/``); ``**`` as a
-whole segment matches any number of segments. Compiled patterns are cached.
+``*``, ``?`` and ``[seq]``/``[!seq]`` match within one segment (never across ``/``, not even a
+negated class); a segment that is only ``*`` matches one *non-empty* segment (in
+:func:`translate_path`, as in Python 3.13, only an exact ``*``: there ``***`` may match an empty
+one); ``**`` as a whole segment matches any number of segments. Character classes follow
+:mod:`fnmatch`: ``[a-c]`` ranges, ``!`` negates, a leading ``]`` is literal, a reversed range
+such as ``[z-a]`` matches nothing, a ``[`` without its ``]`` is literal. Compiled patterns are
+cached.
 """
 
 from __future__ import annotations
@@ -10,11 +15,35 @@ import re
 from functools import lru_cache
 
 _NOT_SEP = "[^/]"
+_ONE_SEGMENT = f"{_NOT_SEP}+"
 
 
 def has_magic(segment: str) -> bool:
     """True when ``segment`` holds a wildcard (``*``, ``?`` or ``[``)."""
     return any(c in segment for c in "*?[")
+
+
+def _translate_class(body: str) -> str:
+    """The regular expression for the inside of ``[...]`` (``body`` excludes the brackets)."""
+    negate = body.startswith("!")
+    if negate:
+        body = body[1:]
+    items: list[str] = []
+    k, n = 0, len(body)
+    while k < n:
+        if k + 2 < n and body[k + 1] == "-":
+            low, high = body[k], body[k + 2]
+            k += 3
+            if low <= high:  # a reversed range matches nothing, as in fnmatch
+                items.append(f"{re.escape(low)}-{re.escape(high)}")
+        else:
+            items.append(re.escape(body[k]))
+            k += 1
+    chars = "".join(items)
+    # A class never matches the separator: a segment cannot contain one.
+    if negate:
+        return f"[^/{chars}]"
+    return f"(?!/)[{chars}]" if chars else "(?!)"
 
 
 def translate_segment(pattern: str, star: str = f"{_NOT_SEP}*") -> str:
@@ -40,13 +69,8 @@ def translate_segment(pattern: str, star: str = f"{_NOT_SEP}*") -> str:
             if j >= n:
                 out.append("\\[")
                 continue
-            stuff = pattern[i:j].replace("\\", "\\\\")
+            out.append(_translate_class(pattern[i:j]))
             i = j + 1
-            if stuff.startswith("!"):
-                stuff = "^" + stuff[1:]
-            elif stuff.startswith("^"):
-                stuff = "\\" + stuff
-            out.append(f"(?!/)[{stuff}]")
         else:
             out.append(re.escape(c))
     return "".join(out)
@@ -54,15 +78,22 @@ def translate_segment(pattern: str, star: str = f"{_NOT_SEP}*") -> str:
 
 @lru_cache(maxsize=512)
 def compile_segment(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    """A compiled matcher for one segment (use with ``fullmatch``)."""
-    return re.compile(translate_segment(pattern), flags | re.DOTALL)
+    """A compiled matcher for one segment (use with ``fullmatch``).
+
+    A segment of only ``*`` matches one non-empty segment (an empty one exists only in exact keys
+    such as ``a//b``).
+    """
+    regex = _ONE_SEGMENT if pattern and not pattern.strip("*") else translate_segment(pattern)
+    return re.compile(regex, flags | re.DOTALL)
 
 
 def translate_path(pattern: str) -> str:
     """The regular expression for a whole ``/``-separated pattern (Python 3.13 semantics).
 
-    ``*`` alone matches one non-empty segment, ``**`` alone any number of segments (a final
-    ``**`` matches anything below), other segments as :func:`translate_segment`.
+    Empty and ``.`` segments of the pattern are ignored (``..`` is literal). ``*`` alone matches
+    one non-empty segment, ``**`` alone any number of segments (a final ``**`` matches anything
+    below), other segments as :func:`translate_segment`. An empty pattern matches only the empty
+    path, whose string is then ``""``.
     """
     absolute = pattern.startswith("/")
     parts = [p for p in pattern.split("/") if p and p != "."]
@@ -72,14 +103,13 @@ def translate_path(pattern: str) -> str:
         if part == "**":
             if idx < last:
                 if parts[idx + 1] != "**":
-                    out.append("(?:.+/)?")
+                    # After a separator, ``.*/`` may also match an empty segment (``a//b``);
+                    # at the start of a relative pattern ``.+/`` keeps the root out of it.
+                    out.append("(?:.*/)?" if out else "(?:.+/)?")
             else:
                 out.append(".*")
             continue
-        if part == "*":
-            out.append(f"{_NOT_SEP}+")
-        else:
-            out.append(translate_segment(part))
+        out.append(_ONE_SEGMENT if part == "*" else translate_segment(part))
         if idx < last:
             out.append("/")
     return "".join(out)

@@ -12,6 +12,17 @@ Two ways of building a path exist, on purpose:
 * :meth:`PureS3Path.from_bucket_key`, :meth:`PureS3Path.from_uri` and every path yielded by a
   listing keep the key exactly as S3 stores it, so keys such as ``a//b``, ``a/./b`` or ``dir/``
   stay addressable.
+
+A ``PureS3Path`` handed to the constructor (or to ``/``) is already parsed and is not normalised
+again: its segments and its trailing slash are kept, except that the leading ``..`` segments of a
+relative one climb out of the path before it (``PureS3Path("/b/a") / PureS3Path("../c")`` is
+``/b/c``, as with a string). So ``dst / src_path.relative_to(src)`` re-creates an exact key under
+``dst``.
+
+The trailing slash belongs to the final segment: ``.name`` ignores it, ``with_name``,
+``with_stem`` and ``with_suffix`` keep it, ``parent``/``parents`` (shorter paths) drop it, and
+joining decides by the last argument that adds segments (``dir/`` ``/ "x"`` is ``dir/x``).
+``match`` and ``full_match`` ignore it, so the key ``dir/`` matches the pattern ``dir``.
 """
 
 from __future__ import annotations
@@ -47,9 +58,31 @@ def _append_collapsing(out: list[str], new: list[str], absolute: bool) -> None:
             out.append(segment)
 
 
+def _append_parsed(out: list[str], parts: tuple[str, ...], absolute: bool) -> None:
+    """Append the segments of an already parsed relative path to ``out``, keeping them exactly.
+
+    Only its leading ``..`` segments (all a constructor-made relative path can have) climb.
+    """
+    climb = 0
+    while climb < len(parts) and parts[climb] == "..":
+        climb += 1
+    _append_collapsing(out, list(parts[:climb]), absolute)
+    out.extend(parts[climb:])
+
+
 def _rebuild(cls: type[_P], root: str, parts: tuple[str, ...], trailing: bool) -> _P:
     """Unpickle a path (module level so that pickles stay small and stable)."""
     return cls._from_parsed(root, parts, trailing)
+
+
+def _pattern_segments(pattern: str | PureS3Path) -> tuple[bool, tuple[str, ...]]:
+    """(is_absolute, segments) of a ``match`` pattern: no ``..`` collapsing, unlike paths."""
+    if isinstance(pattern, PureS3Path):
+        return bool(pattern._root), pattern._parts
+    if not isinstance(pattern, str):
+        raise TypeError(f"pattern must be str or PureS3Path, not {type(pattern).__name__!r}")
+    absolute, segments = _split_normalised(pattern)
+    return absolute, tuple(segments)
 
 
 class _PathParents(Sequence["PureS3Path"]):
@@ -77,7 +110,7 @@ class _PathParents(Sequence["PureS3Path"]):
         if not 0 <= index < len(self):
             raise IndexError(index)
         path = self._path
-        return path._from_parsed(path._root, path._parts[: len(path._parts) - index - 1], False)
+        return path._derive(path._root, path._parts[: len(path._parts) - index - 1], False)
 
     def __repr__(self) -> str:
         return f"<{type(self._path).__name__}.parents>"
@@ -106,9 +139,10 @@ class PureS3Path:
             if isinstance(arg, PureS3Path):
                 if arg._root:
                     root, out = arg._root, list(arg._parts)
-                else:
-                    _append_collapsing(out, list(arg._parts), bool(root))
-                trailing = arg._trailing
+                    trailing = arg._trailing
+                elif arg._parts:
+                    _append_parsed(out, arg._parts, bool(root))
+                    trailing = arg._trailing
                 continue
             if isinstance(arg, os.PathLike):
                 arg = os.fspath(arg)
@@ -120,8 +154,11 @@ class PureS3Path:
             absolute, segments = _split_normalised(arg)
             if absolute:
                 root, out = "/", []
-            _append_collapsing(out, segments, bool(root))
-            trailing = False
+            if absolute or segments:
+                # A string's own trailing slash is dropped; "" and "." add nothing, so they
+                # leave the trailing slash of an exact path before them alone.
+                _append_collapsing(out, segments, bool(root))
+                trailing = False
         self._root = root
         self._parts = tuple(out)
         self._trailing = trailing and bool(out)
@@ -202,6 +239,10 @@ class PureS3Path:
         if text is None:
             if self._parts:
                 text = self._root + "/".join(self._parts) + ("/" if self._trailing else "")
+                if not self._root and not self._parts[0]:
+                    # A relative path cut from a key with an empty segment (``a//b`` relative
+                    # to ``a``) must not print like an absolute path.
+                    text = "./" + text
             else:
                 text = self._root or "."
             self._str = text
@@ -235,8 +276,12 @@ class PureS3Path:
     def __hash__(self) -> int:
         return hash(self._identity())
 
-    def _sort_key(self) -> list[str]:
-        return str(self).split("/")
+    def _sort_key(self) -> tuple[tuple[str, ...], bool, str]:
+        # Segment by segment like pathlib (absolute paths first, as ``str.split("/")`` orders them
+        # on Python 3.12+), then the trailing slash and the root, so that the order is total and
+        # agrees with ``==``.
+        segments = ("", *self._parts) if self._root else self._parts
+        return (segments, self._trailing, self._root)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, PureS3Path):
@@ -363,7 +408,7 @@ class PureS3Path:
         self._validated_name(name)
         if not self.name:
             raise ValueError(f"{self!r} has an empty name")
-        return self._derive(self._root, (*self._parts[:-1], name), False)
+        return self._derive(self._root, (*self._parts[:-1], name), self._trailing)
 
     def with_stem(self: _P, stem: str) -> _P:
         """This path with the final segment's stem replaced (the suffix is kept)."""
@@ -416,10 +461,7 @@ class PureS3Path:
         if not walk_up:
             raise ValueError(f"{str(self)!r} is not in the subpath of {str(base)!r}")
         common = 0
-        while (
-            common < min(n, len(self._parts))
-            and base._parts[common] == self._parts[common]
-        ):
+        while common < min(n, len(self._parts)) and base._parts[common] == self._parts[common]:
             common += 1
         if ".." in base._parts[common:]:
             raise ValueError(f"'..' segment in {str(base)!r} cannot be walked")
@@ -439,19 +481,21 @@ class PureS3Path:
         """Always False: S3 reserves no names."""
         return False
 
-    def match(self, path_pattern: str, *, case_sensitive: bool | None = None) -> bool:
+    def match(self, path_pattern: str | PureS3Path, *, case_sensitive: bool | None = None) -> bool:
         """pathlib's ``match``: a relative pattern matches from the right, segment by segment.
 
-        ``*``, ``?`` and ``[seq]`` match within one segment; an absolute pattern must match the
-        whole path.
+        ``*``, ``?`` and ``[seq]`` match within one segment (a lone ``*`` one non-empty segment;
+        ``**`` is no more than ``*`` here); an absolute pattern must match the whole path. Empty
+        and ``.`` pattern segments are ignored, ``..`` is literal. An empty pattern is a
+        ``ValueError``. The root is never matched by a wildcard (Python 3.12+; 3.11 let ``*``
+        match it).
         """
-        pattern = PureS3Path(path_pattern)
-        if not pattern.parts:
+        absolute, pattern_parts = _pattern_segments(path_pattern)
+        if not absolute and not pattern_parts:
             raise ValueError("empty pattern")
-        pattern_parts = pattern.parts
-        path_parts = self.parts
-        if pattern._root:
-            if len(pattern_parts) != len(path_parts):
+        path_parts = self._parts
+        if absolute:
+            if not self._root or len(pattern_parts) != len(path_parts):
                 return False
         elif len(pattern_parts) > len(path_parts):
             return False
@@ -461,15 +505,19 @@ class PureS3Path:
                 return False
         return True
 
-    def full_match(self, pattern: str, *, case_sensitive: bool | None = None) -> bool:
+    def full_match(self, pattern: str | PureS3Path, *, case_sensitive: bool | None = None) -> bool:
         """Python 3.13's ``full_match``: the whole path against a glob pattern.
 
-        ``**`` as a whole segment matches any number of segments.
+        ``**`` as a whole segment matches any number of segments, ``*`` as a whole segment one
+        non-empty segment. An empty pattern (or ``.``) matches only the empty path ``.``.
         """
-        if not isinstance(pattern, str) or not pattern:
-            raise ValueError("empty pattern")
+        if isinstance(pattern, PureS3Path):
+            pattern = pattern._root + "/".join(pattern._parts)
+        elif not isinstance(pattern, str):
+            raise TypeError(f"pattern must be str or PureS3Path, not {type(pattern).__name__!r}")
         flags = 0 if case_sensitive is None or case_sensitive else re.IGNORECASE
-        return compile_full_match(pattern, flags).fullmatch(str(self)) is not None
+        text = self._root + "/".join(self._parts)
+        return compile_full_match(pattern, flags).fullmatch(text) is not None
 
     def _iter_key_segments(self) -> Iterator[str]:
         return iter(self._parts[1:])
