@@ -38,10 +38,3 @@ async def iter_pages(
         token = page.next_token
         if token is None:
             return
-
-
-def directory_prefix(key: str, trailing: bool) -> str:
-    """The listing prefix of the "directory" at ``key`` (``""`` for a bucket)."""
-    if not key or trailing:
-        return key
-    return key + "/"

@@ -13,7 +13,7 @@ from ._config import configuration_map
 from ._copy import copy_object
 from ._errors import S3Error, S3FileNotFoundError, make_error
 from ._globbing import glob_relative, plan_glob
-from ._listing import directory_prefix, iter_pages
+from ._listing import iter_pages
 from ._pool import get_client
 from ._pure import PureS3Path
 from ._stat import StatResult
@@ -82,10 +82,6 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         client = await get_client(resolved.settings)
         return Target(client, resolved, bucket, self.key, self._uri)
 
-    @property
-    def _dir_prefix(self) -> str:
-        return directory_prefix(self.key, self._trailing)
-
     def _coerce_path(self: _P, other: str | os.PathLike[str] | PureS3Path) -> _P:
         if isinstance(other, type(self)):
             return other
@@ -146,7 +142,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             request.client,
             request.uri,
             request.bucket,
-            self._dir_prefix,
+            self._directory_prefix,
             max_keys=1,
             params=request.params,
         )
@@ -227,10 +223,10 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         if not self._parts:
             request_client = await get_client(configuration_map.resolve(self).settings)
             names = await _s3.list_buckets(request_client, "s3://")
-            yield [cls._from_bucket_key_exact(name, "") for name in names]
+            yield [cls._from_listing(name, "") for name in names]
             return
         request = await self._request()
-        prefix = self._dir_prefix
+        prefix = self._directory_prefix
         async for page in iter_pages(
             request.client,
             request.uri,
@@ -240,9 +236,9 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             params=request.params,
         ):
             bucket = request.bucket
-            children = [cls._from_bucket_key_exact(bucket, p[:-1]) for p in page.prefixes]
+            children = [cls._from_listing(bucket, p[:-1]) for p in page.prefixes]
             children.extend(
-                cls._from_bucket_key_exact(bucket, entry.key)
+                cls._from_listing(bucket, entry.key)
                 for entry in page.objects
                 if entry.key != prefix
             )
@@ -302,7 +298,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             request.client,
             request.uri,
             request.bucket,
-            self._dir_prefix,
+            self._directory_prefix,
             b"",
             request.params,
         )
@@ -336,7 +332,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             await _s3.delete_bucket(request.client, request.uri, request.bucket)
             return
         deleted = await delete_prefix(
-            request.client, request.uri, request.bucket, self._dir_prefix, request.params
+            request.client, request.uri, request.bucket, self._directory_prefix, request.params
         )
         if deleted:
             return
@@ -357,7 +353,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         self._require_absolute()
         if not self._parts:
             raise ValueError("glob needs a bucket: s3:// (the root) lists buckets, use iterdir()")
-        plan = plan_glob(self._dir_prefix, pattern, case_sensitive=case_sensitive)
+        plan = plan_glob(self._directory_prefix, pattern, case_sensitive=case_sensitive)
         request = await self._request()
         pages = iter_pages(
             request.client,
@@ -367,7 +363,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             delimiter=plan.delimiter,
             params=request.params,
         )
-        make = type(self)._from_bucket_key_exact
+        make = type(self)._from_listing
         bucket, base = request.bucket, plan.base
         async for relatives in glob_relative(plan, pages):
             yield [make(bucket, base + r if r else base[:-1]) for r in relatives]
@@ -422,7 +418,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
     async def _scan(self) -> tuple[list[str], list[str], bool]:
         """``(directory names, file names, anything found)`` one level below this path."""
         request = await self._request()
-        prefix = self._dir_prefix
+        prefix = self._directory_prefix
         dirnames: list[str] = []
         filenames: list[str] = []
         found = False
@@ -463,7 +459,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         """
         self._require_bucket()
         stack: list[_P | tuple[_P, list[str], list[str]]] = [self]
-        make = type(self)._from_bucket_key_exact
+        make = type(self)._from_listing
         while stack:
             item = stack.pop()
             if isinstance(item, tuple):
@@ -483,7 +479,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
                 yield item, dirnames, filenames
             else:
                 stack.append((item, dirnames, filenames))
-            prefix = item._dir_prefix
+            prefix = item._directory_prefix
             stack.extend(make(item.bucket, prefix + name) for name in reversed(dirnames))
 
     async def _transfer(
@@ -508,7 +504,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
                     source.client, source.uri, source.bucket, source_key, source.params
                 )
             return destination
-        source_prefix, target_prefix = self._dir_prefix, destination._dir_prefix
+        source_prefix, target_prefix = self._directory_prefix, destination._directory_prefix
         if source.bucket == dest.bucket and (
             target_prefix.startswith(source_prefix) or source_prefix.startswith(target_prefix)
         ):

@@ -197,6 +197,26 @@ class PureS3Path:
         return cls._from_parsed("/", (bucket, *segments), trailing)
 
     @classmethod
+    def _from_listing(cls: type[_P], bucket: str, key: str) -> _P:
+        """The path of a listed object or of a listed "directory" (its prefix minus the last ``/``).
+
+        Listed objects never end with ``/`` below their directory (such keys are directory
+        markers, listed as directories), so no trailing-slash flag is set: a final empty segment
+        is a real empty segment (the directory ``a/`` of the key ``a//b``).
+        """
+        return cls._from_parsed("/", (bucket, *key.split("/")) if key else (bucket,), False)
+
+    @property
+    def _directory_prefix(self) -> str:
+        """The listing prefix of this path as a "directory": ``""`` for a bucket, else ``key/``.
+
+        A path with a trailing slash (``dir/``) lists the same ``dir/`` as ``dir``.
+        """
+        if len(self._parts) < 2:
+            return ""
+        return "/".join(self._parts[1:]) + "/"
+
+    @classmethod
     def from_uri(cls: type[_P], uri: str) -> _P:
         """The path named by an ``s3://bucket/key`` URI; percent-escapes are decoded.
 

@@ -396,3 +396,17 @@ def test_absolute_returns_itself_and_rejects_relative_paths() -> None:
 async def test_missing_object_read_names_the_path(bucket: AsyncS3Path) -> None:
     with pytest.raises(S3FileNotFoundError, match=f"s3://{bucket.bucket}/nope"):
         await (bucket / "nope").read_bytes()
+
+
+@pytest.mark.needs("double-slash-keys")
+async def test_listings_descend_into_empty_segments_of_double_slash_keys(
+    bucket: AsyncS3Path, boto3_client: Any
+) -> None:
+    put(boto3_client, bucket.bucket, "a//b", "x")
+    (child,) = [p async for p in (bucket / "a").iterdir()]
+    assert child.name == "" and child.key == "a/"  # the directory "a/" holding "a//b"
+    (grandchild,) = [p async for p in child.iterdir()]
+    assert grandchild.key == "a//b"
+    assert await grandchild.read_text() == "x"
+    walked = [(d.key, dirs, files) async for d, dirs, files in bucket.walk()]
+    assert walked == [("", ["a"], []), ("a", [""], []), ("a/", [], ["b"])]
