@@ -18,11 +18,11 @@ from ._errors import (
     S3PermissionError,
     S3ValueError,
 )
-from ._path import AsyncS3Path, S3OwnerNotFoundError
+from ._path import AsyncS3Path, AsyncVersionedS3Path, S3OwnerNotFoundError
 from ._pool import aclose
-from ._pure import PureS3Path
+from ._pure import PureS3Path, PureVersionedS3Path
 from ._stat import StatResult
-from ._sync import S3Path
+from ._sync import S3Path, VersionedS3Path
 from ._transfer_config import TransferConfig
 from ._tree import S3DeleteError
 
@@ -30,8 +30,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncS3Path",
+    "AsyncVersionedS3Path",
     "ClientSettings",
     "PureS3Path",
+    "PureVersionedS3Path",
     "S3DeleteError",
     "S3DirectoryNotEmptyError",
     "S3Error",
@@ -43,6 +45,7 @@ __all__ = [
     "S3ValueError",
     "StatResult",
     "TransferConfig",
+    "VersionedS3Path",
     "aclose",
     "configuration_map",
     "register_configuration_parameter",

@@ -99,6 +99,9 @@ _BY_CODE: dict[str, type[S3Error]] = {
     "InvalidArgument": S3ValueError,
     "KeyTooLongError": S3ValueError,
     "InvalidRange": S3ValueError,
+    # GET or HEAD of a version that is a delete marker: there is no content at that version.
+    "MethodNotAllowed": S3FileNotFoundError,
+    "405": S3FileNotFoundError,
 }
 
 _WHAT: dict[str, str] = {
@@ -115,6 +118,8 @@ _WHAT: dict[str, str] = {
     "BucketNotEmpty": "bucket is not empty",
     "InvalidBucketName": "invalid bucket name",
     "PreconditionFailed": "object already exists",
+    "MethodNotAllowed": "this version is a delete marker",
+    "405": "this version is a delete marker",
 }
 
 

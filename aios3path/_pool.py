@@ -66,6 +66,9 @@ def _client_config(user_config: Any) -> AioConfig:
     options: dict[str, Any] = {
         "max_pool_connections": DEFAULT_MAX_POOL_CONNECTIONS,
         "warm_up_loader_caches": True,
+        # botocore would presign URLs for custom endpoints with SigV2, which S3-compatible
+        # stores (and AWS regions opened after 2014) refuse; SigV4 works everywhere.
+        "signature_version": "s3v4",
     }
     if user_config is not None:
         options.update(getattr(user_config, "_user_provided_options", {}))

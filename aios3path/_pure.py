@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar, overload
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypeVar, overload
 from urllib.parse import quote, unquote
 
 from ._glob import compile_full_match, compile_segment
 
 _P = TypeVar("_P", bound="PureS3Path")
+_V = TypeVar("_V", bound="PureVersionedS3Path")
 
 _RELATIVE_PATH_MESSAGE = "relative path have no bucket, key specification"
 
@@ -539,5 +540,96 @@ class PureS3Path:
         text = self._root + "/".join(self._parts)
         return compile_full_match(pattern, flags).fullmatch(text) is not None
 
-    def _iter_key_segments(self) -> Iterator[str]:
-        return iter(self._parts[1:])
+    @classmethod
+    def _listing_class(cls) -> type[PureS3Path]:
+        """The class of paths yielded by listings below a path of this class."""
+        return cls
+
+
+def _rebuild_versioned(
+    cls: type[_V], root: str, parts: tuple[str, ...], trailing: bool, version_id: str | None
+) -> _V:
+    """Unpickle a versioned path."""
+    path = cls._from_parsed(root, parts, trailing)
+    path.version_id = version_id  # type: ignore[assignment]
+    return path
+
+
+class PureVersionedS3Path(PureS3Path):
+    """A path plus a ``version_id``: one version of one object (s3path's semantics).
+
+    Equality and hashing ignore the version, as in s3path. Joining follows the right operand:
+    ``v / "x"`` and ``v / plain_path`` are plain paths, ``plain / v`` and ``"x" / v`` keep ``v``'s
+    version. ``parent``, ``with_name`` and the other derived paths keep the version.
+    """
+
+    __slots__ = ("version_id",)
+
+    version_id: str
+    #: The non-versioned class that plain joins and listings produce.
+    _plain_class: ClassVar[type[PureS3Path]] = PureS3Path
+
+    def __init__(self, *args: str | os.PathLike[str] | PureS3Path, version_id: str) -> None:
+        if not isinstance(version_id, str):
+            raise TypeError(f"version_id must be str, not {type(version_id).__name__!r}")
+        if not version_id:
+            raise ValueError("version_id must not be empty")
+        super().__init__(*args)
+        self.version_id = version_id
+
+    def _init_extra_from(self, template: PureS3Path | None) -> None:
+        self.version_id = getattr(template, "version_id", None)  # type: ignore[assignment]
+
+    @classmethod
+    def from_uri(cls: type[_V], uri: str, *, version_id: str) -> _V:  # type: ignore[override]
+        """The version ``version_id`` of the object named by an ``s3://bucket/key`` URI."""
+        path = PureS3Path.from_uri(uri)
+        return cls(path, version_id=version_id)._keep_exact(path)
+
+    @classmethod
+    def from_bucket_key(  # type: ignore[override]
+        cls: type[_V], bucket: str, key: str, *, version_id: str
+    ) -> _V:
+        """The version ``version_id`` of ``key`` in ``bucket`` (the key kept exactly)."""
+        path = PureS3Path.from_bucket_key(bucket, key)
+        return cls(path, version_id=version_id)._keep_exact(path)
+
+    def _keep_exact(self: _V, path: PureS3Path) -> _V:
+        self._root, self._parts, self._trailing = path._root, path._parts, path._trailing
+        return self
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r}, version_id={self.version_id!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_versioned,
+            (type(self), self._root, self._parts, self._trailing, self.version_id),
+        )
+
+    def with_segments(self, *args: str | os.PathLike[str] | PureS3Path) -> Any:
+        """A path built from ``args``: versioned (with its version) if the last one is."""
+        last = args[-1] if args else None
+        if isinstance(last, PureVersionedS3Path):
+            return type(self)(*args, version_id=last.version_id)
+        return self._plain_class(*args)
+
+    def joinpath(self, *others: str | os.PathLike[str] | PureS3Path) -> Any:
+        """This path with ``others`` appended; versioned only if the last one is."""
+        return self.with_segments(self, *others)
+
+    def __truediv__(self, other: str | os.PathLike[str] | PureS3Path) -> Any:
+        try:
+            return self.joinpath(other)
+        except TypeError:
+            return NotImplemented
+
+    def __rtruediv__(self, other: str | os.PathLike[str] | PureS3Path) -> Any:
+        try:
+            return type(self)(other, self, version_id=self.version_id)
+        except TypeError:
+            return NotImplemented
+
+    @classmethod
+    def _listing_class(cls) -> type[PureS3Path]:
+        return cls._plain_class

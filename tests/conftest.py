@@ -26,7 +26,7 @@ from ._proxy import CountingProxy
 
 #: Features each server kind lacks (checked against the servers by hand; see the issue notes).
 MISSING_FEATURES: dict[str, set[str]] = {
-    "moto": set(),
+    "moto": {"presign-expiry"},
     # SeaweedFS 4.x: collapses "//" in keys, checks signatures against its identities, keeps
     # no body or metadata on "dir/" marker objects, does not enforce per-key DeleteObjects
     # denials and has no storage classes.
