@@ -6,16 +6,19 @@ import io
 import os
 import re
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from dataclasses import replace
+from datetime import timedelta
+from types import MappingProxyType
+from typing import Any, TypeVar, cast, overload
 
-from . import _s3
+from . import _file, _s3, _transfer
 from ._config import configuration_map
 from ._copy import copy_object
 from ._errors import S3Error, S3FileNotFoundError, make_error
 from ._globbing import glob_relative, plan_glob
 from ._listing import iter_pages
 from ._pool import get_client
-from ._pure import PureS3Path
+from ._pure import PureS3Path, PureVersionedS3Path
 from ._stat import StatResult
 from ._target import Target
 from ._tree import delete_prefix, transfer_prefix
@@ -25,6 +28,9 @@ _P = TypeVar("_P", bound="AsyncS3Path")
 
 #: The content type some stores report for a "directory" that has no object of its own.
 _IMPLICIT_DIRECTORY = "application/x-directory"
+
+#: S3 refuses presigned URLs that live longer than 7 days.
+_MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
 #: What S3 and S3-compatible stores accept as a bucket name: AWS's rules for new buckets are
 #: stricter (3-63 lowercase characters), but legacy and MinIO-style names with capitals or
@@ -81,6 +87,10 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         resolved = configuration_map.resolve(self)
         client = await get_client(resolved.settings)
         return Target(client, resolved, bucket, self.key, self._uri)
+
+    def _listing_type(self: _P) -> type[_P]:
+        """The class of the paths listings below this one yield (plain for versioned paths)."""
+        return cast("type[_P]", type(self)._listing_class())
 
     def _coerce_path(self: _P, other: str | os.PathLike[str] | PureS3Path) -> _P:
         if isinstance(other, type(self)):
@@ -219,7 +229,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
     async def _iterdir_pages(self: _P) -> AsyncIterator[list[_P]]:
         """The children of this "directory", one list per listing page."""
         self._require_absolute()
-        cls = type(self)
+        cls = self._listing_type()
         if not self._parts:
             request_client = await get_client(configuration_map.resolve(self).settings)
             names = await _s3.list_buckets(request_client, "s3://")
@@ -340,6 +350,74 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             raise NotADirectoryError(f"{self._uri}: is an object, not a directory")
         raise make_error(S3FileNotFoundError, self._uri, "no such directory", "ListObjectsV2")
 
+    # -- versions and presigned URLs ------------------------------------------------------
+
+    async def get_presigned_url(
+        self, expire_in: timedelta | int = 3600, *, method: str = "GET"
+    ) -> str:
+        """A URL anyone can use to ``GET`` (or, with ``method="PUT"``, upload) this object.
+
+        ``expire_in`` is seconds or a ``timedelta``: more than 0 and at most 7 days (S3's
+        limit). The URL is signed locally with the path's credentials; nothing is sent. A
+        versioned path's URL reads that version.
+        """
+        seconds = int(expire_in.total_seconds()) if isinstance(expire_in, timedelta) else expire_in
+        if not isinstance(seconds, int) or isinstance(seconds, bool):
+            raise TypeError(f"expire_in must be an int or a timedelta, not {expire_in!r}")
+        if seconds <= 0:
+            raise ValueError(
+                "The expire_in argument can't represent a negative or null time delta. "
+                f"You provided expire_in = {seconds} seconds which is below or equal to 0 seconds."
+            )
+        if seconds > _MAX_PRESIGN_SECONDS:
+            raise ValueError(
+                f"expire_in is {seconds} seconds; S3 accepts at most 7 days "
+                f"({_MAX_PRESIGN_SECONDS} seconds)"
+            )
+        if method not in ("GET", "PUT"):
+            raise ValueError(f"method must be 'GET' or 'PUT', not {method!r}")
+        self._require_key()
+        request = await self._request()
+        return await _s3.presigned_url(
+            request.client,
+            request.uri,
+            method,
+            request.bucket,
+            request.key,
+            seconds,
+            request.params,
+        )
+
+    async def _versions_pages(self) -> AsyncIterator[list[AsyncVersionedS3Path]]:
+        """The versions of this key, one list per ``ListObjectVersions`` page."""
+        key = self._require_key()
+        request = await self._request()
+        following: tuple[str, str] | None = ("", "")
+        while following is not None:
+            entries, following = await _s3.list_versions_page(
+                request.client,
+                request.uri,
+                request.bucket,
+                key,
+                key_marker=following[0] or None,
+                version_marker=following[1] or None,
+                params=request.params,
+            )
+            yield [
+                AsyncVersionedS3Path.from_bucket_key(request.bucket, key, version_id=e.version_id)
+                for e in entries
+                if e.key == key and not e.is_delete_marker
+            ]
+
+    async def iter_versions(self) -> AsyncIterator[AsyncVersionedS3Path]:
+        """Every stored version of this object (delete markers left out), newest first.
+
+        Each is an :class:`AsyncVersionedS3Path` whose reads return that version's content.
+        """
+        async for page in self._versions_pages():
+            for version in page:
+                yield version
+
     # -- trees: glob, walk, copy, move ----------------------------------------------------
 
     async def _glob_pages(
@@ -363,7 +441,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             delimiter=plan.delimiter,
             params=request.params,
         )
-        make = type(self)._from_listing
+        make = self._listing_type()._from_listing
         bucket, base = request.bucket, plan.base
         async for relatives in glob_relative(plan, pages):
             yield [make(bucket, base + r if r else base[:-1]) for r in relatives]
@@ -459,7 +537,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         """
         self._require_bucket()
         stack: list[_P | tuple[_P, list[str], list[str]]] = [self]
-        make = type(self)._from_listing
+        make = self._listing_type()._from_listing
         while stack:
             item = stack.pop()
             if isinstance(item, tuple):
@@ -559,12 +637,13 @@ class AsyncS3Path(NoLocalFilesystemMixin):
     # -- whole-object reads and writes ----------------------------------------------------
 
     async def read_bytes(self) -> bytes:
-        """The object's content (``FileNotFoundError`` if there is no object at this key)."""
+        """The object's content (``FileNotFoundError`` if there is no object at this key).
+
+        One GET for an object up to ``multipart_threshold`` bytes; a bigger one comes in
+        ranged parts of ``multipart_chunksize``, ``max_concurrency`` at once.
+        """
         self._require_key()
-        request = await self._request()
-        return await _s3.get_object(
-            request.client, request.uri, request.bucket, request.key, request.params
-        )
+        return await _transfer.read_object(await self._request())
 
     async def read_text(
         self, encoding: str | None = None, errors: str | None = None, newline: str | None = None
@@ -583,15 +662,11 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         """Replace the object's content with ``data``; returns the number of bytes written.
 
         The registered ``parameters`` (encryption, storage class, content type, metadata) are
-        sent with the write.
+        sent with the write. Past ``multipart_threshold`` the data goes as a multipart upload
+        (parts of ``multipart_chunksize``, ``max_concurrency`` at once), aborted on failure.
         """
-        body = data if isinstance(data, bytes) else memoryview(data).tobytes()
         self._require_key()
-        request = await self._request()
-        await _s3.put_object(
-            request.client, request.uri, request.bucket, request.key, body, request.params
-        )
-        return len(body)
+        return await _transfer.write_object(await self._request(), data)
 
     async def write_text(
         self,
@@ -615,6 +690,125 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             body = buffer.getvalue()
         await self.write_bytes(body)
         return len(data)
+
+    # -- streams and transfers (open, upload_from, download_to) --
+
+    @overload
+    def open(
+        self,
+        mode: _file.BinaryReadMode,
+        buffering: int = -1,
+        encoding: None = None,
+        errors: None = None,
+        newline: None = None,
+    ) -> _file.FileOpener[_file.S3ObjectReader]: ...
+
+    @overload
+    def open(
+        self,
+        mode: _file.BinaryWriteMode,
+        buffering: int = -1,
+        encoding: None = None,
+        errors: None = None,
+        newline: None = None,
+    ) -> _file.FileOpener[_file.S3ObjectWriter]: ...
+
+    @overload
+    def open(
+        self,
+        mode: _file.TextReadMode = "r",
+        buffering: int = -1,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> _file.FileOpener[_file.S3TextReader]: ...
+
+    @overload
+    def open(
+        self,
+        mode: _file.TextWriteMode,
+        buffering: int = -1,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> _file.FileOpener[_file.S3TextWriter]: ...
+
+    @overload
+    def open(
+        self,
+        mode: str,
+        buffering: int = -1,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> _file.FileOpener[Any]: ...
+
+    def open(
+        self,
+        mode: str = "r",
+        buffering: int = -1,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> _file.FileOpener[Any]:
+        """Open the object as an async file: ``async with path.open("rb") as f:``.
+
+        ``f = await path.open(...)`` works too (then ``await f.close()``). Modes:
+
+        * ``"r"``/``"rb"``: a seekable reader (:class:`~aios3path._file.S3ObjectReader`, or a
+          text reader over it). Opening sends one ``HeadObject`` (``FileNotFoundError`` for a
+          missing object); reads are ranged GETs of ``multipart_chunksize`` bytes, with the next
+          ``read_ahead`` parts fetched ahead while reading sequentially, so the first bytes
+          arrive without downloading the object and nothing goes to a local file. ``read``,
+          ``read1``, ``readinto``, ``readline``, ``readlines``, ``async for line in f``,
+          ``seek``, ``tell``. A concurrent overwrite raises
+          :class:`~aios3path._file.S3ObjectChangedError` (every GET carries ``If-Match``).
+        * ``"w"``/``"wb"``: a writer (:class:`~aios3path._file.S3ObjectWriter`): ``write``,
+          ``writelines``, ``flush``; parts are uploaded concurrently while writing and the
+          object appears at close (one ``PutObject`` if it stays within
+          ``multipart_threshold``). The registered parameters (content type, metadata,
+          encryption, storage class…) apply. An exception or a cancellation inside
+          ``async with`` aborts the upload: no object, no parts left behind.
+        * ``"x"``/``"xb"``: as ``"w"``, but ``FileExistsError`` if the object exists (checked
+          at open, and again atomically by the write: ``If-None-Match: *``).
+        * ``"a"``/``"ab"``: append: the existing content is kept (small objects are read into
+          the buffer, big ones copied server-side as the first parts) and the final write is
+          conditional on the ETag seen at open, so a concurrent change fails the append.
+        * ``"+"`` modes are refused (``ValueError``): S3 objects cannot be updated in place.
+
+        Text modes decode/encode incrementally (UTF-8 unless ``encoding`` is given) with
+        :func:`open`'s ``newline`` rules. ``buffering`` is accepted for compatibility; the part
+        size decides the buffering.
+
+        Memory: a reader holds at most ``(read_ahead + 1) x part size``; a writer at most
+        ``(max_concurrency + 1) x part size`` (plus ``multipart_threshold`` before its first
+        part), whatever the object size: under 3 x part size x window in all.
+        """
+        self._require_key()
+        return _file.open_async(self._request, mode, buffering, encoding, errors, newline)
+
+    async def upload_from(self, local_path: str | os.PathLike[str]) -> int:
+        """Upload the local file ``local_path`` to this key; returns the number of bytes.
+
+        Up to ``multipart_threshold`` one ``PutObject``, above it a multipart upload with parts
+        read through :mod:`aiofiles` and sent ``max_concurrency`` at once (aborted on failure:
+        no object, no parts). The registered ``callback_class`` is instantiated with the local
+        path (a ``str``) and called with the bytes sent, adding up to the file size.
+        """
+        self._require_key()
+        return await _transfer.upload_file(await self._request(), local_path)
+
+    async def download_to(self, local_path: str | os.PathLike[str]) -> int:
+        """Download this object into the local file ``local_path``; returns the number of bytes.
+
+        Ranged GETs of ``multipart_chunksize`` bytes, ``max_concurrency`` at once, pinned to
+        the ETag seen first, are written through :mod:`aiofiles` into a temporary file next to
+        ``local_path`` that replaces it only once complete: a failed download leaves no
+        partial file and an existing target untouched. The registered ``callback_class`` is
+        instantiated with this object as an ``S3Path`` and called with the bytes received.
+        """
+        self._require_key()
+        return await _transfer.download_file(await self._request(), local_path, self)
 
     async def touch(self, mode: int = 0o666, exist_ok: bool = True) -> None:
         """Create an empty object if none exists; an existing object is left untouched.
@@ -658,7 +852,44 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             request.client, request.uri, request.bucket, request.key, request.params
         )
 
-__all__ = ["AsyncS3Path", "S3Error", "S3OwnerNotFoundError"]
+class AsyncVersionedS3Path(PureVersionedS3Path, AsyncS3Path):
+    """One version of an object: ``AsyncVersionedS3Path("/b/k", version_id="...")``.
+
+    ``stat``, ``exists``, ``is_file``, ``read_bytes``/``read_text``, ``open`` for reading and
+    ``get_presigned_url`` address that exact version. Writes, ``unlink`` and ``rename`` act on
+    the plain key, as in s3path (``unlink`` adds a delete marker, it never destroys a version).
+    Listings below a versioned path yield plain :class:`AsyncS3Path` objects.
+    """
+
+    __slots__ = ()
+
+    _plain_class = AsyncS3Path
+
+    async def _request(self) -> Target:
+        request = await super()._request()
+        parameters = {**request.resolved.parameters, "VersionId": self.version_id}
+        resolved = replace(request.resolved, parameters=MappingProxyType(parameters))
+        return Target(request.client, resolved, request.bucket, request.key, request.uri)
+
+    async def stat(self, *, follow_symlinks: bool = True) -> StatResult | None:
+        """This version's :class:`StatResult` (its ``version_id`` set)."""
+        self._require_key()
+        request = await self._request()
+        head = await _s3.head_object(
+            request.client, request.uri, request.bucket, request.key, request.params
+        )
+        return StatResult.from_head(head, version_id=head.get("VersionId") or self.version_id)
+
+    async def exists(self, *, follow_symlinks: bool = True) -> bool:
+        """True if this version exists and is not a delete marker (one ``HeadObject``)."""
+        self._require_key()
+        try:
+            return await self._head_or_none(await self._request()) is not None
+        except ValueError:  # S3 rejects a malformed version id with InvalidArgument
+            return False
+
+
+__all__ = ["AsyncS3Path", "AsyncVersionedS3Path", "S3Error", "S3OwnerNotFoundError"]
 
 
 def _recursive_pattern(pattern: str) -> str:

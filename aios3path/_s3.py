@@ -11,12 +11,15 @@ only those its S3 API accepts (``ServerSideEncryption`` reaches ``PutObject`` bu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from ._errors import s3_errors
+from botocore.exceptions import IncompleteReadError, ReadTimeoutError, ResponseStreamingError
+
+from ._errors import S3Error, s3_errors
 
 _MEMBERS_CACHE: dict[str, frozenset[str]] = {}
 
@@ -106,7 +109,9 @@ async def delete_object(
 ) -> None:
     """``DeleteObject`` (S3 answers success for a missing key too)."""
     with s3_errors(uri):
-        extra = _accepted(client, "DeleteObject", params, "Bucket", "Key")
+        # A versioned path's VersionId never reaches a delete: unlink acts on the plain key
+        # (adding a delete marker), it does not destroy one version.
+        extra = _accepted(client, "DeleteObject", params, "Bucket", "Key", "VersionId")
         await client.delete_object(Bucket=bucket, Key=key, **extra)
 
 
@@ -196,9 +201,7 @@ async def head_bucket(client: Any, uri: str, bucket: str, params: Mapping[str, A
     return True
 
 
-async def create_bucket(
-    client: Any, uri: str, bucket: str, params: Mapping[str, Any] = {}
-) -> None:
+async def create_bucket(client: Any, uri: str, bucket: str, params: Mapping[str, Any] = {}) -> None:
     """``CreateBucket`` in the client's region."""
     arguments: dict[str, Any] = {"Bucket": bucket}
     region = client.meta.region_name
@@ -229,6 +232,86 @@ async def list_buckets(client: Any, uri: str) -> list[str]:
                 return names
 
 
+async def presigned_url(
+    client: Any,
+    uri: str,
+    method: str,
+    bucket: str,
+    key: str,
+    expires_in: int,
+    params: Mapping[str, Any] = {},
+) -> str:
+    """A presigned ``GET`` (``GetObject``) or ``PUT`` (``PutObject``) URL; nothing is sent."""
+    operation = {"GET": "GetObject", "PUT": "PutObject"}[method]
+    arguments = {"Bucket": bucket, "Key": key}
+    with s3_errors(uri):
+        arguments.update(_accepted(client, operation, params, "Bucket", "Key"))
+        url: str = await client.generate_presigned_url(
+            "get_object" if method == "GET" else "put_object",
+            Params=arguments,
+            ExpiresIn=expires_in,
+        )
+        return url
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionEntry:
+    """One version of an object (or a delete marker) from ``ListObjectVersions``."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    is_delete_marker: bool
+    size: int
+    last_modified: datetime | None
+
+
+async def list_versions_page(
+    client: Any,
+    uri: str,
+    bucket: str,
+    prefix: str,
+    *,
+    key_marker: str | None = None,
+    version_marker: str | None = None,
+    params: Mapping[str, Any] = {},
+) -> tuple[list[VersionEntry], tuple[str, str] | None]:
+    """One ``ListObjectVersions`` page: versions and delete markers in key order, and the
+    ``(key marker, version marker)`` of the next page (``None`` on the last)."""
+    arguments: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+    if key_marker:
+        arguments["KeyMarker"] = key_marker
+    if version_marker:
+        arguments["VersionIdMarker"] = version_marker
+    with s3_errors(uri):
+        arguments.update(_accepted(client, "ListObjectVersions", params, *arguments))
+        response = await client.list_object_versions(**arguments)
+    entries = [
+        VersionEntry(
+            v["Key"],
+            v["VersionId"],
+            v.get("IsLatest", False),
+            False,
+            v.get("Size", 0),
+            v.get("LastModified"),
+        )
+        for v in response.get("Versions", ())
+    ] + [
+        VersionEntry(
+            m["Key"], m["VersionId"], m.get("IsLatest", False), True, 0, m.get("LastModified")
+        )
+        for m in response.get("DeleteMarkers", ())
+    ]
+    # S3's order: by key, and newest first within a key (delete markers merged in).
+    entries.sort(key=lambda e: e.last_modified or _EPOCH, reverse=True)
+    entries.sort(key=lambda e: e.key)
+    following = None
+    if response.get("IsTruncated"):
+        following = (response.get("NextKeyMarker", ""), response.get("NextVersionIdMarker", ""))
+    return entries, following
 
 
 # -- copies and multipart uploads -------------------------------------------------------------
@@ -381,3 +464,90 @@ async def abort_multipart_upload(
     """``AbortMultipartUpload``: the parts uploaded so far are discarded."""
     with s3_errors(uri):
         await client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+
+
+# -- streaming reads ----------------------------------------------------------------------------
+
+#: What botocore raises when a response body breaks off after the headers arrived.
+_STREAM_ERRORS = (ResponseStreamingError, ReadTimeoutError, IncompleteReadError)
+
+
+class ObjectStreamError(S3Error):
+    """The connection broke while an object's body was arriving (the read may be retried)."""
+
+
+class ObjectBody:
+    """The body of one ``GetObject`` response, read in chunks.
+
+    ``response`` is the response without its body (``ContentLength``, ``ContentRange``,
+    ``ETag``, ``Metadata``…).
+    """
+
+    __slots__ = ("_body", "response", "uri")
+
+    def __init__(self, uri: str, response: Mapping[str, Any], body: Any) -> None:
+        self.uri = uri
+        self.response = response
+        self._body = body
+
+    @property
+    def content_length(self) -> int:
+        """The number of bytes this response carries."""
+        return int(self.response.get("ContentLength", 0))
+
+    @property
+    def total_size(self) -> int:
+        """The size of the whole object (from ``Content-Range`` for a ranged response)."""
+        content_range = self.response.get("ContentRange")
+        if content_range and "/" in content_range:
+            total = content_range.rsplit("/", 1)[1]
+            if total.isdigit():
+                return int(total)
+        return self.content_length
+
+    @property
+    def etag(self) -> str | None:
+        """The object's ETag."""
+        etag: str | None = self.response.get("ETag")
+        return etag
+
+    async def read(self, size: int) -> bytes:
+        """At most ``size`` bytes of the body (``b""`` at its end)."""
+        try:
+            chunk: bytes = await self._body.read(size)
+        except _STREAM_ERRORS as error:
+            raise ObjectStreamError(
+                f"{self.uri}: the connection broke while receiving the object ({error})"
+            ) from error
+        return chunk
+
+
+@contextlib.asynccontextmanager
+async def open_object(
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    params: Mapping[str, Any] = {},
+    *,
+    byte_range: tuple[int, int] | None = None,
+    if_match: str | None = None,
+) -> AsyncIterator[ObjectBody]:
+    """``GetObject`` whose body is read in chunks inside the ``async with`` block.
+
+    ``byte_range`` is ``(first, last)`` inclusive; ``if_match`` an ETag the object must still
+    have (a changed object fails with ``PreconditionFailed``). Leaving the block early drops the
+    connection instead of reading the rest of the body.
+    """
+    with s3_errors(uri):
+        extra = _accepted(client, "GetObject", params, "Bucket", "Key", "Range", "IfMatch")
+        if byte_range is not None:
+            extra["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
+        if if_match:
+            extra["IfMatch"] = if_match
+        response = await client.get_object(Bucket=bucket, Key=key, **extra)
+    body = response.pop("Body")
+    try:
+        yield ObjectBody(uri, response, body)
+    finally:
+        body.close()

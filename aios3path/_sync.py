@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
-from . import _runner
-from ._path import AsyncS3Path
-from ._pure import PureS3Path
+from . import _runner, _sync_io
+from ._path import AsyncS3Path, AsyncVersionedS3Path
+from ._pure import PureS3Path, PureVersionedS3Path
 from ._unsupported import NoLocalFilesystemMixin
 
 _P = ParamSpec("_P")
@@ -120,6 +120,81 @@ class S3Path(NoLocalFilesystemMixin):
     write_text = _blocking(AsyncS3Path.write_text)
     touch = _blocking(AsyncS3Path.touch)
     unlink = _blocking(AsyncS3Path.unlink)
+
+    # -- streams and transfers (open, upload_from, download_to) --
+
+    upload_from = _blocking(AsyncS3Path.upload_from)
+    download_to = _blocking(AsyncS3Path.download_to)
+
+    @overload
+    def open(
+        self,
+        mode: _sync_io.TextReadMode | _sync_io.TextWriteMode = "r",
+        buffering: int = -1,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> _sync_io.TextFile: ...
+
+    @overload
+    def open(  # type: ignore[overload-overlap]  # buffering=0 gives the raw object
+        self,
+        mode: _sync_io.BinaryReadMode | _sync_io.BinaryWriteMode,
+        buffering: _sync_io.Unbuffered,
+        encoding: None = None,
+        errors: None = None,
+        newline: None = None,
+    ) -> _sync_io.RawFile: ...
+
+    @overload
+    def open(
+        self,
+        mode: _sync_io.BinaryReadMode,
+        buffering: int = -1,
+        encoding: None = None,
+        errors: None = None,
+        newline: None = None,
+    ) -> _sync_io.BinaryReader: ...
+
+    @overload
+    def open(
+        self,
+        mode: _sync_io.BinaryWriteMode,
+        buffering: int = -1,
+        encoding: None = None,
+        errors: None = None,
+        newline: None = None,
+    ) -> _sync_io.BinaryWriter: ...
+
+    @overload
+    def open(
+        self,
+        mode: str,
+        buffering: int = -1,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> _sync_io.AnyFile: ...
+
+    def open(
+        self,
+        mode: str = "r",
+        buffering: int = -1,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> Any:
+        """Open the object as a standard :mod:`io` file object.
+
+        Binary modes give an ``io.BufferedReader``/``io.BufferedWriter`` (the raw
+        ``io.RawIOBase`` with ``buffering=0``), text modes an ``io.TextIOWrapper`` (UTF-8 unless
+        ``encoding`` is given), so ``csv``, ``json``, ``zipfile``, ``tarfile`` and ``shutil``
+        work unchanged. Modes and behaviour are those of :meth:`AsyncS3Path.open` (streamed
+        ranged reads with read-ahead, seekable readers; multipart writers visible at close;
+        ``x`` and ``a``; no ``+``), run on the background loop one buffer (1 MiB) at a time.
+        An exception inside ``with path.open("w") as f:`` aborts the write: no object appears.
+        """
+        return _sync_io.open_sync(to_async(self), mode, buffering, encoding, errors, newline)
     glob = _blocking_pages(AsyncS3Path._glob_pages, AsyncS3Path.glob)
     rglob = _blocking_pages(AsyncS3Path._rglob_pages, AsyncS3Path.rglob)
     walk = _blocking_pages(AsyncS3Path._walk_pages, AsyncS3Path.walk)
@@ -129,3 +204,18 @@ class S3Path(NoLocalFilesystemMixin):
     move_into = _blocking(AsyncS3Path.move_into)
     copy = _blocking(AsyncS3Path.copy)
     copy_into = _blocking(AsyncS3Path.copy_into)
+    get_presigned_url = _blocking(AsyncS3Path.get_presigned_url)
+    iter_versions = _blocking_pages(AsyncS3Path._versions_pages, AsyncS3Path.iter_versions)
+
+
+@sync_twin_of(AsyncVersionedS3Path)
+class VersionedS3Path(PureVersionedS3Path, S3Path):
+    """One version of an object, synchronous (s3path's ``VersionedS3Path``).
+
+    Reads, ``stat`` and ``exists`` address that version; writes and deletes the plain key.
+    """
+
+    __slots__ = ()
+
+    _plain_class = S3Path
+

@@ -1,0 +1,1270 @@
+"""Async file objects over S3 objects: ranged-GET readers and multipart writers.
+
+``AsyncS3Path.open()`` returns these (through :class:`FileOpener`); the synchronous
+``S3Path.open()`` wraps the binary ones in :mod:`io` objects (:mod:`aios3path._sync_io`).
+
+* :class:`S3ObjectReader` reads with ranged ``GetObject`` requests of one part each
+  (``multipart_chunksize`` bytes), keeping a sliding window of ``read_ahead`` parts in flight
+  ahead of a sequential reader. Every GET carries ``If-Match`` with the ETag seen at open, so an
+  object overwritten while it is read fails with :class:`S3ObjectChangedError` instead of
+  mixing two versions.
+* :class:`S3ObjectWriter` buffers one part, uploads full parts concurrently (at most
+  ``max_concurrency`` in flight) and completes the multipart upload on close; an object that
+  never grows past ``multipart_threshold`` is one ``PutObject``. An error or a cancellation
+  inside ``async with`` aborts the upload: no object appears and no parts are left behind.
+* :class:`S3TextReader` / :class:`S3TextWriter` decode and encode incrementally with
+  :func:`open`'s newline rules.
+
+Memory: a reader holds at most ``read_ahead + 1`` parts; a writer at most its buffer (one part,
+or ``multipart_threshold`` before the multipart upload starts) plus ``max_concurrency`` parts
+in flight. With the defaults (8 MiB parts, read-ahead 4, concurrency 10) that is 40 MiB for a
+reader and 88 MiB for a writer, whatever the object size. No temporary files are used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import io
+import os
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, Literal, TypeVar, cast
+
+from . import _s3
+from ._errors import S3Error, S3FileExistsError, S3FileNotFoundError, S3PermissionError, make_error
+from ._target import Target
+from ._transfer_config import MIN_PART_SIZE
+
+_F = TypeVar("_F")
+
+#: Bytes asked from a response body per read: small enough to bound memory, large enough to
+#: keep per-chunk overhead negligible.
+BODY_CHUNK = 256 * 1024
+
+#: Request bodies larger than this are sent from a ``BytesIO`` (see :func:`as_body`).
+LARGE_BODY = 1024 * 1024
+
+#: Times a ranged read resumes after its connection broke mid-body.
+STREAM_ATTEMPTS = 3
+
+#: Bytes the text reader decodes at a time.
+TEXT_CHUNK = 64 * 1024
+
+#: Parts uploaded at one part size before an object of unknown size moves to larger parts, so
+#: that a stream can grow well past ``10,000 x multipart_chunksize`` (to 55,000 x).
+PARTS_PER_SIZE_STEP = 1000
+
+
+class S3ObjectChangedError(S3Error):
+    """The object was overwritten while it was read (its ETag no longer matches)."""
+
+
+# -- modes ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenMode:
+    """A parsed :func:`open` mode: ``kind`` is ``"r"``, ``"w"``, ``"x"`` or ``"a"``."""
+
+    kind: str
+    binary: bool
+
+    @property
+    def reading(self) -> bool:
+        """True for ``r`` modes."""
+        return self.kind == "r"
+
+
+def parse_mode(mode: str) -> OpenMode:
+    """Validate ``mode`` as :func:`open` does; ``+`` modes are refused (S3 has no update)."""
+    if not isinstance(mode, str):
+        raise TypeError(f"open() argument 'mode' must be str, not {type(mode).__name__}")
+    chars = set(mode)
+    if not chars <= set("rwxabt+") or len(mode) != len(chars):
+        raise ValueError(f"invalid mode: {mode!r}")
+    if "+" in chars:
+        raise ValueError(
+            f"mode {mode!r}: read/write ('+') modes are not supported on S3 objects; "
+            "open the object once for reading and once for writing"
+        )
+    kinds = chars & set("rwxa")
+    if len(kinds) != 1:
+        raise ValueError(f"invalid mode: {mode!r} (must have exactly one of r/w/x/a)")
+    if "b" in chars and "t" in chars:
+        raise ValueError(f"invalid mode: {mode!r} (can't have text and binary mode at once)")
+    return OpenMode(kinds.pop(), "b" in chars)
+
+
+def check_text_arguments(
+    mode: OpenMode, encoding: str | None, errors: str | None, newline: str | None
+) -> None:
+    """The checks :func:`open` makes on ``encoding``, ``errors`` and ``newline``."""
+    if mode.binary:
+        if encoding is not None:
+            raise ValueError("binary mode doesn't take an encoding argument")
+        if errors is not None:
+            raise ValueError("binary mode doesn't take an errors argument")
+        if newline is not None:
+            raise ValueError("binary mode doesn't take a newline argument")
+        return
+    if newline not in (None, "", "\n", "\r", "\r\n"):
+        raise ValueError(f"illegal newline value: {newline!r}")
+    if encoding is not None:
+        codecs.lookup(encoding)  # LookupError for an unknown encoding, as open() raises
+
+
+# -- bandwidth and ranged reads ---------------------------------------------------------------
+
+
+class BandwidthLimiter:
+    """A token bucket shared by the requests of one transfer: at most ``rate`` bytes/second.
+
+    Each caller reserves its bytes on a virtual clock and sleeps until its reservation is due,
+    so concurrent parts share the rate; bursts of up to a tenth of a second are allowed.
+    """
+
+    def __init__(self, rate: int) -> None:
+        if rate <= 0:
+            raise ValueError(f"max_bandwidth must be positive, got {rate!r}")
+        self.rate = rate
+        self._due = 0.0
+
+    async def consume(self, amount: int) -> None:
+        """Wait until ``amount`` more bytes may move."""
+        now = asyncio.get_running_loop().time()
+        self._due = max(self._due, now - 0.1) + amount / self.rate
+        delay = self._due - now
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def limiter_for(target: Target) -> BandwidthLimiter | None:
+    """A limiter for one transfer on ``target`` (``None`` without ``max_bandwidth``)."""
+    rate = target.transfer.max_bandwidth
+    return BandwidthLimiter(int(rate)) if rate else None
+
+
+def _changed(target: Target, error: S3Error) -> S3ObjectChangedError:
+    return S3ObjectChangedError(
+        f"{target.uri}: the object changed while it was being read", error.response, "GetObject"
+    )
+
+
+async def iter_range(
+    target: Target,
+    first: int,
+    last: int,
+    etag: str | None,
+    limiter: BandwidthLimiter | None = None,
+) -> AsyncGenerator[bytes, None]:
+    """The bytes ``first..last`` (inclusive) of the object, in chunks of up to 256 KiB.
+
+    A connection that breaks mid-body is resumed where it stopped (a few times). ``etag`` is
+    sent as ``If-Match``: a changed object raises :class:`S3ObjectChangedError`. Use it under
+    :func:`contextlib.aclosing` so that leaving early releases the connection at once.
+    """
+    position = first
+    failures = 0
+    while position <= last:
+        try:
+            async with _s3.open_object(
+                target.client,
+                target.uri,
+                target.bucket,
+                target.key,
+                target.params,
+                byte_range=(position, last),
+                if_match=etag,
+            ) as body:
+                while position <= last:
+                    chunk = await body.read(min(BODY_CHUNK, last - position + 1))
+                    if not chunk:
+                        raise _s3.ObjectStreamError(f"{target.uri}: the response ended early")
+                    if limiter is not None:
+                        await limiter.consume(len(chunk))
+                    position += len(chunk)
+                    yield chunk
+        except _s3.ObjectStreamError:
+            failures += 1
+            if failures >= STREAM_ATTEMPTS:
+                raise
+        except S3FileExistsError as error:  # 412 PreconditionFailed on If-Match
+            if etag and error.code == "PreconditionFailed":
+                raise _changed(target, error) from error
+            raise
+
+
+async def fetch_into(
+    target: Target,
+    first: int,
+    buffer: memoryview,
+    etag: str | None,
+    limiter: BandwidthLimiter | None = None,
+) -> None:
+    """Fill ``buffer`` with the object's bytes from ``first`` on (one ranged GET)."""
+    filled = 0
+    last = first + len(buffer) - 1
+    async with contextlib.aclosing(iter_range(target, first, last, etag, limiter)) as chunks:
+        async for chunk in chunks:
+            buffer[filled : filled + len(chunk)] = chunk
+            filled += len(chunk)
+
+
+async def head_for_open(target: Target) -> dict[str, Any]:
+    """``HeadObject`` for opening: ``FileNotFoundError`` names the path."""
+    return await _s3.head_object(
+        target.client, target.uri, target.bucket, target.key, target.params
+    )
+
+
+def as_body(data: bytes | io.BytesIO) -> bytes:
+    """A request body for ``_s3``: large ones as a ``BytesIO`` (which shares ``bytes``).
+
+    aiohttp sends a ``BytesIO`` in 64 KiB chunks, yielding to the loop in between, where a
+    large ``bytes`` body is written in one go (and warned about). botocore takes file objects
+    wherever it takes bytes, rewinding them for retries.
+    """
+    if isinstance(data, bytes) and len(data) > LARGE_BODY:
+        data = io.BytesIO(data)
+    return cast(bytes, data)
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Done-callback: mark a dropped task's exception as retrieved (no log noise)."""
+    if not task.cancelled():
+        task.exception()
+
+
+# -- the common file object surface -----------------------------------------------------------
+
+
+class _AsyncFile:
+    """What every async file object has: ``name``, ``mode``, ``closed``, ``async with``."""
+
+    name: str
+    mode: str
+    _closed: bool
+
+    @property
+    def closed(self) -> bool:
+        """True once the file was closed (or, for writers, aborted)."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError("I/O operation on closed file.")
+
+    def readable(self) -> bool:
+        """True for files opened for reading."""
+        return False
+
+    def writable(self) -> bool:
+        """True for files opened for writing."""
+        return False
+
+    def seekable(self) -> bool:
+        """True for files opened for reading (random access uses ranged GETs)."""
+        return False
+
+    async def close(self) -> None:  # pragma: no cover - every subclass overrides it
+        """Close the file."""
+        self._closed = True
+
+    async def _exit(self, failed: bool) -> None:
+        await self.close()
+
+    async def __aenter__(self: _F) -> _F:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._exit(exc_type is not None)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} mode={self.mode!r}>"
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+class S3ObjectReader(_AsyncFile):
+    """A seekable binary reader over one S3 object (``mode="rb"``).
+
+    Bytes come from ranged GETs of whole parts (``multipart_chunksize``); a sequential reader
+    keeps the next ``read_ahead`` parts downloading while it consumes the current one, and
+    random access (``seek``) fetches only the part it lands in. At most ``read_ahead + 1``
+    parts are held in memory. The object's ETag, read at open, is sent as ``If-Match`` with
+    every GET: if the object is overwritten meanwhile, reads raise
+    :class:`S3ObjectChangedError`.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        size: int,
+        etag: str | None,
+        *,
+        mode: str = "rb",
+    ) -> None:
+        config = target.transfer
+        self.name = target.uri
+        self.mode = mode
+        self.size = size
+        self.etag = etag
+        self._target = target
+        self._part = max(config.part_size_for(size), 1)
+        self._window = config.read_ahead
+        self._last_part = (size - 1) // self._part if size else -1
+        self._parts: dict[int, asyncio.Task[bytearray]] = {}
+        self._limiter = limiter_for(target)
+        self._pos = 0
+        self._sequential_at = 0
+        self._closed = False
+
+    @classmethod
+    async def open(cls, target: Target, *, mode: str = "rb") -> S3ObjectReader:
+        """Open ``target`` for reading: one ``HeadObject`` (``FileNotFoundError`` if missing)."""
+        head = await head_for_open(target)
+        return cls(target, int(head.get("ContentLength", 0)), head.get("ETag"), mode=mode)
+
+    def readable(self) -> bool:
+        """True."""
+        return True
+
+    def seekable(self) -> bool:
+        """True."""
+        return True
+
+    # parts ------------------------------------------------------------------------------
+
+    async def _fetch(self, index: int) -> bytearray:
+        first = index * self._part
+        buffer = bytearray(min(self._part, self.size - first))
+        await fetch_into(self._target, first, memoryview(buffer), self.etag, self._limiter)
+        return buffer
+
+    def _task(self, index: int) -> asyncio.Task[bytearray]:
+        task = self._parts.get(index)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(index))
+            task.add_done_callback(_retrieve)
+            self._parts[index] = task
+        return task
+
+    async def _part_at(self, position: int) -> tuple[bytearray, int]:
+        """The part holding ``position`` and the offset of ``position`` in it."""
+        index = position // self._part
+        sequential = position == self._sequential_at
+        for other in [i for i in self._parts if i < index or i > index + self._window]:
+            self._parts.pop(other).cancel()
+        task = self._task(index)
+        if sequential:
+            for ahead in range(index + 1, min(index + self._window, self._last_part) + 1):
+                self._task(ahead)
+        try:
+            data = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            if self._parts.get(index) is task:
+                del self._parts[index]  # the next read retries this part
+            raise
+        return data, position - index * self._part
+
+    # reading ----------------------------------------------------------------------------
+
+    async def _read_into(self, dest: memoryview) -> int:
+        done = 0
+        while done < len(dest) and self._pos < self.size:
+            data, offset = await self._part_at(self._pos)
+            count = min(len(data) - offset, len(dest) - done)
+            with memoryview(data) as view:
+                dest[done : done + count] = view[offset : offset + count]
+            done += count
+            self._pos += count
+            self._sequential_at = self._pos
+        return done
+
+    async def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes (all the rest when ``size`` is negative or None); ``b""`` at EOF."""
+        self._check_open()
+        remaining = max(self.size - self._pos, 0)
+        count = remaining if size is None or size < 0 else min(size, remaining)
+        if count == 0:
+            return b""
+        data, offset = await self._part_at(self._pos)
+        if offset + count <= len(data):  # within one part: a single copy
+            with memoryview(data) as view:
+                chunk = bytes(view[offset : offset + count])
+            self._pos += count
+            self._sequential_at = self._pos
+            return chunk
+        out = bytearray(count)
+        filled = await self._read_into(memoryview(out))
+        del out[filled:]
+        return bytes(out)
+
+    async def read1(self, size: int = -1) -> bytes:
+        """Like :meth:`read`, but never more than the rest of the current part."""
+        self._check_open()
+        if self._pos >= self.size or size == 0:
+            return b""
+        data, offset = await self._part_at(self._pos)
+        end = len(data) if size < 0 else min(len(data), offset + size)
+        with memoryview(data) as view:
+            chunk = bytes(view[offset:end])
+        self._pos += len(chunk)
+        self._sequential_at = self._pos
+        return chunk
+
+    async def readinto(self, buffer: Any) -> int:
+        """Read into the writable bytes-like ``buffer``; returns the number of bytes read."""
+        self._check_open()
+        with memoryview(buffer) as view:
+            return await self._read_into(view.cast("B"))
+
+    async def pread(self, offset: int, buffer: memoryview) -> int:
+        """Read into ``buffer`` from ``offset`` (moves the position to after what was read)."""
+        self._check_open()
+        self._pos = offset
+        return await self._read_into(buffer)
+
+    async def readline(self, size: int | None = -1) -> bytes:
+        """One line, ``b"\\n"`` included (at most ``size`` bytes); ``b""`` at EOF."""
+        self._check_open()
+        limit = -1 if size is None else size
+        pieces: list[bytes] = []
+        total = 0
+        while self._pos < self.size and (limit < 0 or total < limit):
+            data, offset = await self._part_at(self._pos)
+            stop = len(data) if limit < 0 else min(len(data), offset + limit - total)
+            newline = data.find(b"\n", offset, stop)
+            end = newline + 1 if newline >= 0 else stop
+            with memoryview(data) as view:
+                pieces.append(bytes(view[offset:end]))
+            total += end - offset
+            self._pos += end - offset
+            self._sequential_at = self._pos
+            if newline >= 0:
+                break
+        return b"".join(pieces)
+
+    async def readlines(self, hint: int = -1) -> list[bytes]:
+        """The remaining lines (stopping once ``hint`` bytes were read, if positive)."""
+        lines: list[bytes] = []
+        total = 0
+        while line := await self.readline():
+            lines.append(line)
+            total += len(line)
+            if 0 < hint <= total:
+                break
+        return lines
+
+    def __aiter__(self) -> S3ObjectReader:
+        return self
+
+    async def __anext__(self) -> bytes:
+        line = await self.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line
+
+    async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move to ``offset`` (from the start, the current position or the end); no request."""
+        self._check_open()
+        if whence == os.SEEK_SET:
+            position = offset
+        elif whence == os.SEEK_CUR:
+            position = self._pos + offset
+        elif whence == os.SEEK_END:
+            position = self.size + offset
+        else:
+            raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
+        if position < 0:
+            raise OSError(22, f"negative seek position {position}")
+        self._pos = position
+        return position
+
+    async def tell(self) -> int:
+        """The current position."""
+        self._check_open()
+        return self._pos
+
+    def position(self) -> int:
+        """The current position (synchronously)."""
+        return self._pos
+
+    def close_nowait(self) -> None:
+        """Close without waiting: cancel the downloads in flight (on the reader's loop)."""
+        self._closed = True
+        parts, self._parts = self._parts, {}
+        for task in parts.values():
+            task.cancel()
+
+    async def close(self) -> None:
+        """Stop the downloads in flight and release the parts held."""
+        if self._closed and not self._parts:
+            return
+        tasks = list(self._parts.values())
+        self.close_nowait()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+class S3ObjectWriter(_AsyncFile):
+    """A binary writer that uploads an S3 object (``mode="wb"``, ``"xb"`` or ``"ab"``).
+
+    Data is buffered up to one part; full parts are uploaded concurrently (at most
+    ``max_concurrency`` in flight, ``write`` waits for a free slot), and ``close()`` sends the
+    last part and completes the multipart upload. An object that is at most
+    ``multipart_threshold`` bytes at close is sent as one ``PutObject``. Nothing is visible
+    before close. The registered parameters (``ContentType``, ``Metadata``, encryption, storage
+    class…) apply to ``PutObject``/``CreateMultipartUpload``.
+
+    ``abort()`` (called by ``async with`` on an exception or a cancellation) stops the uploads
+    in flight and aborts the multipart upload, so no object and no parts are left.
+
+    Memory: the buffer (one part, or ``multipart_threshold`` before the upload starts) plus up
+    to ``max_concurrency`` parts in flight.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        mode: str = "wb",
+        exclusive: bool = False,
+        size_hint: int | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        config = target.transfer
+        self.name = target.uri
+        self.mode = mode
+        self._target = target
+        self._threshold = config.multipart_threshold
+        base = config.part_size_for(size_hint) if size_hint else config.multipart_chunksize
+        self._chunk = max(base, MIN_PART_SIZE)
+        self._grow = size_hint is None
+        self._max_inflight = max(config.max_concurrency, 1)
+        self._limiter = limiter_for(target)
+        self._on_progress = on_progress
+        self._conditions: dict[str, str] = {"IfNoneMatch": "*"} if exclusive else {}
+        self._buffer = io.BytesIO()
+        self._upload_id: str | None = None
+        self._next_part = 1
+        self._parts: list[dict[str, Any]] = []
+        self._inflight: set[asyncio.Task[dict[str, Any]]] = set()
+        self._copy_source: tuple[int, str] | None = None
+        self._written = 0
+        self._closed = False
+        self._failed: BaseException | None = None
+
+    @classmethod
+    async def open(cls, target: Target, *, mode: str = "wb", kind: str = "w") -> S3ObjectWriter:
+        """Open ``target`` for writing (``kind`` ``"w"``, ``"x"`` or ``"a"``).
+
+        ``"x"`` fails with ``FileExistsError`` at once if the object exists (one ``HeadObject``)
+        and writes conditionally (``If-None-Match: *``), so an object created meanwhile is not
+        overwritten either. ``"a"`` continues an existing object (see :meth:`_start_append`).
+        """
+        if kind == "w":
+            return cls(target, mode=mode)
+        head = await _head_or_none(target)
+        if kind == "x":
+            if head is not None:
+                raise make_error(
+                    S3FileExistsError, target.uri, "object already exists", "HeadObject"
+                )
+            return cls(target, mode=mode, exclusive=True)
+        if head is None:  # appending to nothing creates the object, unless it appears meanwhile
+            return cls(target, mode=mode, exclusive=True)
+        writer = cls(target, mode=mode)
+        try:
+            await writer._start_append(int(head.get("ContentLength", 0)), head.get("ETag"))
+        except BaseException:
+            await writer.abort()
+            raise
+        return writer
+
+    def writable(self) -> bool:
+        """True."""
+        return True
+
+    def position(self) -> int:
+        """Bytes in the object so far (those already there when appending, plus written)."""
+        return self._written
+
+    async def tell(self) -> int:
+        """The current position: the size the object will have if closed now."""
+        return self._written
+
+    # append -----------------------------------------------------------------------------
+
+    async def _start_append(self, size: int, etag: str | None) -> None:
+        """Carry over the existing object: small ones into the buffer, big ones server-side.
+
+        An object of up to ``multipart_threshold`` bytes (or under S3's 5 MiB part minimum)
+        is read into the buffer; a bigger one becomes the first parts of the multipart upload by
+        ``UploadPartCopy``, without passing through this process. The copy and the final write
+        are conditional on the ETag seen at open (``CopySourceIfMatch`` / ``If-Match``), so an
+        object changed meanwhile fails the append instead of losing the other writer's data
+        (on stores that support conditional writes).
+        """
+        target = self._target
+        if etag:
+            self._conditions = {"IfMatch": etag}
+        self._written = size
+        if size == 0:
+            return
+        if size <= self._threshold or size < MIN_PART_SIZE:
+            data = bytearray(size)
+            await fetch_into(target, 0, memoryview(data), etag, self._limiter)
+            self._buffer.write(data)
+            return
+        await self._start_upload()
+        copy_part = target.transfer.part_size_for(size, target.transfer.multipart_copy_chunksize)
+        copy_part = max(copy_part, MIN_PART_SIZE)
+        count = -(-size // copy_part)
+        step = -(-size // count)  # even ranges, each at least 5 MiB
+        for start in range(0, size, step):
+            await self._wait_for_slot()
+            last = min(start + step, size) - 1
+            self._launch(self._copy_range(self._next_part, start, last, etag))
+
+    async def _copy_range(
+        self, number: int, first: int, last: int, etag: str | None
+    ) -> dict[str, Any]:
+        target = self._target
+        assert self._upload_id is not None
+        return await _s3.upload_part_copy(
+            target.client,
+            target.uri,
+            target.bucket,
+            target.key,
+            self._upload_id,
+            number,
+            target.bucket,
+            target.key,
+            (first, last),
+            source_etag=etag,
+        )
+
+    # writing ----------------------------------------------------------------------------
+
+    def _part_size(self, number: int) -> int:
+        if not self._grow:
+            return self._chunk
+        return self._chunk * (1 + (number - 1) // PARTS_PER_SIZE_STEP)
+
+    def _fill_limit(self) -> int:
+        """Bytes the buffer may hold before parts are cut from it."""
+        if self._upload_id is None:
+            return max(self._threshold + 1, self._chunk)
+        return self._part_size(self._next_part)
+
+    def _check_writable(self) -> None:
+        self._check_open()
+        if self._failed is not None:
+            raise OSError(f"{self.name}: an earlier write failed; the upload is void") from (
+                self._failed
+            )
+
+    async def write(self, data: Any) -> int:
+        """Buffer ``data`` (any bytes-like object); uploads parts as they fill up.
+
+        Returns ``len(data)``. Waits while ``max_concurrency`` parts are in flight.
+        """
+        self._check_writable()
+        if isinstance(data, str):
+            raise TypeError("a bytes-like object is required, not 'str'")
+        with memoryview(data) as raw:
+            view = raw.cast("B") if raw.format != "B" or raw.ndim != 1 else raw
+            total = len(view)
+            done = 0
+            try:
+                while done < total:
+                    room = self._fill_limit() - self._buffer.tell()
+                    take = min(room, total - done)
+                    self._buffer.write(view[done : done + take])
+                    done += take
+                    self._written += take
+                    if self._buffer.tell() >= self._fill_limit():
+                        await self._cut_parts()
+            except BaseException as error:
+                self._failed = error
+                raise
+        return total
+
+    async def writelines(self, lines: Iterable[Any]) -> None:
+        """Write each bytes-like object of ``lines``."""
+        for line in lines:
+            await self.write(line)
+
+    async def _start_upload(self) -> None:
+        target = self._target
+        self._upload_id = await _s3.create_multipart_upload(
+            target.client, target.uri, target.bucket, target.key, target.params
+        )
+
+    async def _cut_parts(self, final: bool = False) -> None:
+        """Upload the full parts in the buffer (and, if ``final``, the rest as the last part)."""
+        if self._upload_id is None:
+            await self._start_upload()
+        while self._buffer.tell() and (
+            final or self._buffer.tell() >= self._part_size(self._next_part)
+        ):
+            await self._wait_for_slot()
+            size = self._part_size(self._next_part)
+            if self._buffer.tell() <= size:  # the common case: the buffer is the part
+                body, self._buffer = self._buffer, io.BytesIO()
+            else:  # past the threshold before the first part: cut parts from the buffer
+                with self._buffer.getbuffer() as view:
+                    body = io.BytesIO(bytes(view[:size]))
+                    rest = bytes(view[size:])
+                self._buffer = io.BytesIO()
+                self._buffer.write(rest)
+            body.seek(0)
+            self._launch(self._upload(self._next_part, body))
+
+    async def _wait_for_slot(self) -> None:
+        while len(self._inflight) >= self._max_inflight:
+            done, _ = await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+            self._collect(done)
+
+    def _launch(self, work: Awaitable[dict[str, Any]]) -> None:
+        task = asyncio.ensure_future(work)
+        task.add_done_callback(_retrieve)
+        self._inflight.add(task)
+        self._next_part += 1
+
+    def _collect(self, done: Iterable[asyncio.Task[dict[str, Any]]]) -> None:
+        for task in done:
+            self._inflight.discard(task)
+            self._parts.append(task.result())  # raises the part's error
+
+    async def _upload(self, number: int, body: io.BytesIO) -> dict[str, Any]:
+        target = self._target
+        assert self._upload_id is not None
+        with body.getbuffer() as view:
+            size = view.nbytes
+        if self._limiter is not None:
+            await self._limiter.consume(size)
+        part = await _s3.upload_part(
+            target.client,
+            target.uri,
+            target.bucket,
+            target.key,
+            self._upload_id,
+            number,
+            as_body(body),
+            target.params,
+        )
+        if self._on_progress is not None:
+            self._on_progress(size)
+        return part
+
+    async def flush(self) -> None:
+        """Wait for the parts in flight (raising their errors).
+
+        S3 shows nothing before close, so this does not make buffered data visible.
+        """
+        self._check_writable()
+        try:
+            await self._drain()
+        except BaseException as error:
+            self._failed = error
+            raise
+
+    async def _drain(self) -> None:
+        while self._inflight:
+            done, _ = await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+            self._collect(done)
+
+    async def _finish(self) -> None:
+        target = self._target
+        if self._failed is not None:
+            raise OSError(f"{self.name}: an earlier write failed; the upload was aborted") from (
+                self._failed
+            )
+        try:
+            if self._upload_id is None:
+                body, self._buffer = self._buffer, io.BytesIO()
+                size = body.tell()
+                body.seek(0)
+                if self._limiter is not None:
+                    await self._limiter.consume(size)
+                await _s3.put_object(
+                    target.client,
+                    target.uri,
+                    target.bucket,
+                    target.key,
+                    as_body(body),
+                    target.params,
+                    **self._conditions,
+                )
+                if self._on_progress is not None and size:
+                    self._on_progress(size)
+                return
+            await self._cut_parts(final=True)
+            await self._drain()
+            await _s3.complete_multipart_upload(
+                target.client,
+                target.uri,
+                target.bucket,
+                target.key,
+                self._upload_id,
+                self._parts,
+                **self._conditions,
+            )
+            self._upload_id = None
+        except S3FileExistsError as error:
+            if "IfMatch" in self._conditions and error.code == "PreconditionFailed":
+                raise S3ObjectChangedError(
+                    f"{target.uri}: the object changed since it was opened for appending",
+                    error.response,
+                    error.operation_name,
+                ) from error
+            raise
+
+    async def close(self) -> None:
+        """Upload what is buffered and complete the object; on failure, abort and raise.
+
+        ``FileExistsError`` for ``"x"`` mode when the object appeared meanwhile.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._finish()
+        except BaseException:
+            await self._abort()
+            raise
+        finally:
+            self._buffer = io.BytesIO()
+
+    async def abort(self) -> None:
+        """Discard everything: stop the uploads in flight and abort the multipart upload."""
+        self._closed = True
+        self._buffer = io.BytesIO()
+        await self._abort()
+
+    async def _abort(self) -> None:
+        # Shielded: a second cancellation must not leave parts behind.
+        cleanup = asyncio.ensure_future(self._abort_now())
+        await asyncio.shield(cleanup)
+
+    async def _abort_now(self) -> None:
+        tasks, self._inflight = list(self._inflight), set()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        upload_id, self._upload_id = self._upload_id, None
+        if upload_id is not None:
+            target = self._target
+            with contextlib.suppress(S3FileNotFoundError):  # already gone
+                await _s3.abort_multipart_upload(
+                    target.client, target.uri, target.bucket, target.key, upload_id
+                )
+
+    def abort_nowait(self) -> None:
+        """Start :meth:`abort` in the background (for finalizers on the writer's loop)."""
+        if self._closed and self._upload_id is None:
+            return
+        self._closed = True
+        self._buffer = io.BytesIO()
+        task = asyncio.ensure_future(self._abort_now())
+        task.add_done_callback(_retrieve)
+
+    async def _exit(self, failed: bool) -> None:
+        if failed:
+            await self.abort()
+        else:
+            await self.close()
+
+
+async def _head_or_none(target: Target) -> dict[str, Any] | None:
+    try:
+        return await head_for_open(target)
+    except (FileNotFoundError, S3PermissionError):
+        return None
+
+
+# -- text -------------------------------------------------------------------------------------
+
+
+def _decoder(encoding: str, errors: str, translate: bool) -> io.IncrementalNewlineDecoder:
+    inner = codecs.getincrementaldecoder(encoding)(errors)
+    return io.IncrementalNewlineDecoder(inner, translate)
+
+
+_MASK64 = (1 << 64) - 1
+
+
+class S3TextReader(_AsyncFile):
+    """A text reader over :class:`S3ObjectReader` (``mode="r"``).
+
+    Decodes incrementally (UTF-8 unless ``encoding`` says otherwise) with :func:`open`'s
+    newline rules: ``newline=None`` turns ``\\r\\n`` and ``\\r`` into ``\\n``; ``""`` splits
+    lines on all three without translating; ``"\\n"``, ``"\\r"`` or ``"\\r\\n"`` split on that
+    ending only. ``tell()`` returns an opaque cookie for ``seek()``, as text files do.
+    """
+
+    def __init__(
+        self,
+        raw: S3ObjectReader,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        *,
+        mode: str = "r",
+    ) -> None:
+        self.buffer = raw
+        self.name = raw.name
+        self.mode = mode
+        self.encoding = encoding or "utf-8"
+        self.errors = errors or "strict"
+        self.newlines_mode = newline
+        self._decoder = _decoder(self.encoding, self.errors, newline is None)
+        self._text = ""
+        self._offset = 0
+        self._snapshot = (0, 0)
+        self._eof = False
+        self._closed = False
+
+    def readable(self) -> bool:
+        """True."""
+        return True
+
+    def seekable(self) -> bool:
+        """True (to positions from :meth:`tell`, the start or the end)."""
+        return True
+
+    @property
+    def newlines(self) -> str | tuple[str, ...] | None:
+        """The newline kinds seen so far (as text files report them)."""
+        return self._decoder.newlines
+
+    async def _next_text(self) -> bool:
+        """Decode the next chunk into ``_text`` (whose start becomes the snapshot)."""
+        if self._eof:
+            return False
+        pending, flags = self._decoder.getstate()
+        start = self.buffer.position() - len(pending)
+        data = await self.buffer.read(TEXT_CHUNK)
+        self._eof = not data
+        self._snapshot = (start, flags)
+        self._text = self._decoder.decode(data, final=self._eof)
+        self._offset = 0
+        return True
+
+    def _line_end(self, text: str, start: int) -> int:
+        """The index after the first line ending at or after ``start`` (-1 if none)."""
+        newline = self.newlines_mode
+        if newline is None:
+            found = text.find("\n", start)
+            return found + 1 if found >= 0 else -1
+        if newline == "":
+            lf = text.find("\n", start)
+            cr = text.find("\r", start, lf if lf >= 0 else len(text))
+            if cr < 0:
+                return lf + 1 if lf >= 0 else -1
+            # The decoder never ends a chunk with "\r" unless it is the last one, so "\r\n"
+            # is never split across chunks.
+            return cr + 2 if text.startswith("\n", cr + 1) else cr + 1
+        found = text.find(newline, start)
+        return found + len(newline) if found >= 0 else -1
+
+    async def read(self, size: int | None = -1) -> str:
+        """Up to ``size`` characters (all the rest if negative or None); ``""`` at EOF."""
+        self._check_open()
+        pieces: list[str] = []
+        wanted = -1 if size is None else size
+        while wanted != 0:
+            if self._offset >= len(self._text):
+                if not await self._next_text():
+                    break
+                continue
+            end = len(self._text) if wanted < 0 else min(len(self._text), self._offset + wanted)
+            pieces.append(self._text[self._offset : end])
+            if wanted > 0:
+                wanted -= end - self._offset
+            self._offset = end
+        return "".join(pieces)
+
+    async def readline(self, size: int | None = -1) -> str:
+        """One line with its ending (at most ``size`` characters); ``""`` at EOF."""
+        self._check_open()
+        limit = -1 if size is None else size
+        pieces: list[str] = []
+        total = 0
+        while limit < 0 or total < limit:
+            if self._offset >= len(self._text):
+                if not await self._next_text():
+                    break
+                continue
+            end = self._line_end(self._text, self._offset)
+            stop = len(self._text) if end < 0 else end
+            if limit >= 0:
+                stop = min(stop, self._offset + limit - total)
+            pieces.append(self._text[self._offset : stop])
+            total += stop - self._offset
+            self._offset = stop
+            if end >= 0 and stop == end:
+                break
+        return "".join(pieces)
+
+    async def readlines(self, hint: int = -1) -> list[str]:
+        """The remaining lines (stopping once ``hint`` characters were read, if positive)."""
+        lines: list[str] = []
+        total = 0
+        while line := await self.readline():
+            lines.append(line)
+            total += len(line)
+            if 0 < hint <= total:
+                break
+        return lines
+
+    def __aiter__(self) -> S3TextReader:
+        return self
+
+    async def __anext__(self) -> str:
+        line = await self.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line
+
+    async def tell(self) -> int:
+        """An opaque position cookie for :meth:`seek`."""
+        self._check_open()
+        start, flags = self._snapshot
+        return start | (flags << 64) | (self._offset << 128)
+
+    async def seek(self, cookie: int, whence: int = os.SEEK_SET) -> int:
+        """Go to a :meth:`tell` cookie, to the start (0) or to the end (``seek(0, 2)``)."""
+        self._check_open()
+        if whence == os.SEEK_CUR:
+            if cookie != 0:
+                raise io.UnsupportedOperation("can't do nonzero cur-relative seeks")
+            return await self.tell()
+        if whence == os.SEEK_END:
+            if cookie != 0:
+                raise io.UnsupportedOperation("can't do nonzero end-relative seeks")
+            end = await self.buffer.seek(0, os.SEEK_END)
+            self._reset(end, 0)
+            return await self.tell()
+        if whence != os.SEEK_SET:
+            raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
+        if cookie < 0:
+            raise ValueError(f"negative seek position {cookie}")
+        start, flags, skip = cookie & _MASK64, (cookie >> 64) & _MASK64, cookie >> 128
+        await self.buffer.seek(start)
+        self._reset(start, flags)
+        if skip:
+            pieces: list[str] = []
+            decoded = 0
+            while decoded < skip and not self._eof:
+                data = await self.buffer.read(TEXT_CHUNK)
+                self._eof = not data
+                piece = self._decoder.decode(data, final=self._eof)
+                pieces.append(piece)
+                decoded += len(piece)
+            self._text = "".join(pieces)
+            if skip > len(self._text):
+                raise ValueError("can't restore logical file position")
+            self._offset = skip
+        return cookie
+
+    def _reset(self, start: int, flags: int) -> None:
+        self._decoder.reset()
+        self._decoder.setstate((b"", flags))
+        self._snapshot = (start, flags)
+        self._text = ""
+        self._offset = 0
+        self._eof = False
+
+    async def close(self) -> None:
+        """Close the underlying binary reader."""
+        self._closed = True
+        await self.buffer.close()
+
+
+class S3TextWriter(_AsyncFile):
+    """A text writer over :class:`S3ObjectWriter` (``mode="w"``, ``"x"`` or ``"a"``).
+
+    Encodes incrementally (UTF-8 unless ``encoding`` says otherwise). ``newline=None`` writes
+    ``\\n`` as ``os.linesep``; ``""`` and ``"\\n"`` write it unchanged; ``"\\r"`` and
+    ``"\\r\\n"`` replace it, as :func:`open` does. ``write`` returns the characters written.
+    """
+
+    def __init__(
+        self,
+        raw: S3ObjectWriter,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        *,
+        mode: str = "w",
+    ) -> None:
+        self.buffer = raw
+        self.name = raw.name
+        self.mode = mode
+        self.encoding = encoding or "utf-8"
+        self.errors = errors or "strict"
+        self._newline = os.linesep if newline is None else newline
+        self._translate = self._newline not in ("", "\n")
+        self._encoder = codecs.getincrementalencoder(self.encoding)(self.errors)
+        if raw.position() > 0:  # appending: no second byte-order mark
+            with contextlib.suppress(AttributeError, TypeError):
+                self._encoder.setstate(0)
+        self._closed = False
+
+    def writable(self) -> bool:
+        """True."""
+        return True
+
+    async def write(self, text: str) -> int:
+        """Encode and buffer ``text``; returns ``len(text)``."""
+        self._check_open()
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        encoded = self._encoder.encode(
+            text.replace("\n", self._newline) if self._translate else text
+        )
+        if encoded:
+            await self.buffer.write(encoded)
+        return len(text)
+
+    async def writelines(self, lines: Iterable[str]) -> None:
+        """Write each string of ``lines`` (no line endings are added)."""
+        for line in lines:
+            await self.write(line)
+
+    async def flush(self) -> None:
+        """Wait for the parts in flight (see :meth:`S3ObjectWriter.flush`)."""
+        await self.buffer.flush()
+
+    async def tell(self) -> int:
+        """The number of bytes written (as a text file's ``tell``, an opaque number)."""
+        return self.buffer.position()
+
+    async def close(self) -> None:
+        """Finish encoding and complete the object."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            tail = self._encoder.encode("", final=True)
+            if tail:
+                await self.buffer.write(tail)
+        except BaseException:
+            await self.buffer.abort()
+            raise
+        await self.buffer.close()
+
+    async def abort(self) -> None:
+        """Discard everything written (see :meth:`S3ObjectWriter.abort`)."""
+        self._closed = True
+        await self.buffer.abort()
+
+    async def _exit(self, failed: bool) -> None:
+        if failed:
+            await self.abort()
+        else:
+            await self.close()
+
+
+# -- open -------------------------------------------------------------------------------------
+
+
+class FileOpener(Generic[_F]):
+    """What ``AsyncS3Path.open()`` returns: use it with ``async with``, or ``await`` it.
+
+    ``async with path.open("rb") as f:`` opens (one ``HeadObject`` for reading, none for
+    writing) and closes the file; ``f = await path.open("rb")`` returns the open file, to be
+    closed with ``await f.close()`` (or used in ``async with f:``).
+    """
+
+    __slots__ = ("_file", "_opening")
+
+    def __init__(self, opening: Callable[[], Awaitable[_F]]) -> None:
+        self._opening: Callable[[], Awaitable[_F]] | None = opening
+        self._file: _F | None = None
+
+    async def _open(self) -> _F:
+        opening, self._opening = self._opening, None
+        if opening is None:
+            raise RuntimeError("this open() call was already used; call open() again")
+        self._file = await opening()
+        return self._file
+
+    def __await__(self) -> Generator[Any, None, _F]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> _F:
+        return await self._open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        file = self._file
+        if file is not None:
+            await cast(_AsyncFile, file).__aexit__(exc_type, exc, tb)
+
+
+AsyncFile = S3ObjectReader | S3ObjectWriter | S3TextReader | S3TextWriter
+
+
+def open_async(
+    request: Callable[[], Awaitable[Target]],
+    mode: str = "r",
+    buffering: int = -1,
+    encoding: str | None = None,
+    errors: str | None = None,
+    newline: str | None = None,
+) -> FileOpener[Any]:
+    """The file opener of ``AsyncS3Path.open``; ``request`` resolves the path's target.
+
+    Arguments are checked at once (``ValueError`` for a bad mode); the file opens when the
+    opener is awaited or entered.
+    """
+    parsed = parse_mode(mode)
+    check_text_arguments(parsed, encoding, errors, newline)
+    if not isinstance(buffering, int):
+        raise TypeError(f"buffering must be an int, not {type(buffering).__name__}")
+    if buffering == 0 and not parsed.binary:
+        raise ValueError("can't have unbuffered text I/O")
+
+    async def opening() -> AsyncFile:
+        target = await request()
+        if parsed.reading:
+            reader = await S3ObjectReader.open(target, mode=mode if parsed.binary else "rb")
+            if parsed.binary:
+                return reader
+            return S3TextReader(reader, encoding, errors, newline, mode=mode)
+        writer = await S3ObjectWriter.open(target, mode=mode, kind=parsed.kind)
+        if parsed.binary:
+            return writer
+        return S3TextWriter(writer, encoding, errors, newline, mode=mode)
+
+    return FileOpener(opening)
+
+
+#: ``open()`` modes by the kind of file object they give (for type checkers).
+BinaryReadMode = Literal["rb", "br"]
+BinaryWriteMode = Literal["wb", "bw", "xb", "bx", "ab", "ba"]
+TextReadMode = Literal["r", "rt", "tr"]
+TextWriteMode = Literal["w", "wt", "tw", "x", "xt", "tx", "a", "at", "ta"]

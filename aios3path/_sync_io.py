@@ -1,0 +1,302 @@
+"""Standard :mod:`io` objects over the async S3 streams, for ``S3Path.open()``.
+
+``S3Path.open("rb")`` returns an ``io.BufferedReader`` over :class:`S3RawReader`, ``"wb"`` an
+``io.BufferedWriter`` (:class:`S3BufferedWriter`) over :class:`S3RawWriter`, and text modes an
+``io.TextIOWrapper`` over those, so ``csv``, ``json``, ``zipfile``, ``tarfile`` and
+``shutil.copyfileobj`` work unchanged. The raw objects run the async reader and writer of
+:mod:`aios3path._file` on the background loop (:mod:`aios3path._runner`), one loop crossing per
+buffer (1 MiB by default), so they share their memory bounds and request patterns.
+
+Leaving a ``with`` block by an exception aborts a write (no object, no parts left), unlike a
+local file, which keeps what was written.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Coroutine
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
+
+from . import _file, _runner
+from ._file import (
+    S3ObjectReader,
+    S3ObjectWriter,
+    check_text_arguments,
+    parse_mode,
+)
+
+if TYPE_CHECKING:
+    from ._path import AsyncS3Path
+
+_T = TypeVar("_T")
+
+#: Default buffer of the sync objects: each refill or flush is one crossing to the loop.
+DEFAULT_SYNC_BUFFER_SIZE = 1024 * 1024
+
+
+def _on_runner_thread() -> bool:
+    thread = getattr(_runner._runner, "_thread", None)
+    return thread is threading.current_thread()
+
+
+def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    return _runner.run(coroutine)
+
+
+class S3RawReader(io.RawIOBase):
+    """A seekable raw binary reader over :class:`~aios3path._file.S3ObjectReader`."""
+
+    def __init__(self, reader: S3ObjectReader) -> None:
+        super().__init__()
+        self._reader = reader
+        self._pos = 0
+
+    @property
+    def name(self) -> str:
+        """The ``s3://`` URI of the object."""
+        return self._reader.name
+
+    @property
+    def mode(self) -> str:
+        """``"rb"``."""
+        return "rb"
+
+    @property
+    def size(self) -> int:
+        """The object's size, known since open."""
+        return self._reader.size
+
+    def readable(self) -> bool:
+        """True."""
+        return True
+
+    def seekable(self) -> bool:
+        """True: seeks are free, the next read fetches the part it lands in."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Read into ``buffer`` at the current position (ranged GETs, read-ahead)."""
+        self._checkClosed()
+        with memoryview(buffer) as view:
+            count = _run(self._reader.pread(self._pos, view.cast("B")))
+        self._pos += count
+        return count
+
+    def readall(self) -> bytes:
+        """The rest of the object in one crossing to the loop."""
+        self._checkClosed()
+        data = bytearray(max(self._reader.size - self._pos, 0))
+        count = self.readinto(data) if data else 0
+        del data[count:]
+        return bytes(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move to ``offset`` from the start, the current position or the end (no request)."""
+        self._checkClosed()
+        if whence == io.SEEK_SET:
+            position = offset
+        elif whence == io.SEEK_CUR:
+            position = self._pos + offset
+        elif whence == io.SEEK_END:
+            position = self._reader.size + offset
+        else:
+            raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
+        if position < 0:
+            raise OSError(22, f"negative seek position {position}")
+        self._pos = position
+        return position
+
+    def tell(self) -> int:
+        """The current position."""
+        self._checkClosed()
+        return self._pos
+
+    def close(self) -> None:
+        """Stop the downloads in flight."""
+        if self.closed:
+            return
+        try:
+            if _on_runner_thread():  # a finalizer on the loop's own thread
+                self._reader.close_nowait()
+            else:
+                _run(self._reader.close())
+        finally:
+            super().close()
+
+
+class S3RawWriter(io.RawIOBase):
+    """A raw binary writer over :class:`~aios3path._file.S3ObjectWriter` (not seekable).
+
+    ``close()`` completes the object; :meth:`abort` discards it. ``tell()`` is the number of
+    bytes written (what ``zipfile`` and ``tarfile`` need to write a stream).
+    """
+
+    def __init__(self, writer: S3ObjectWriter) -> None:
+        super().__init__()
+        self._writer = writer
+        self._aborted = False
+
+    @property
+    def name(self) -> str:
+        """The ``s3://`` URI of the object."""
+        return self._writer.name
+
+    @property
+    def mode(self) -> str:
+        """The mode the object was opened with (``"wb"``, ``"xb"`` or ``"ab"``)."""
+        return self._writer.mode
+
+    def writable(self) -> bool:
+        """True."""
+        return True
+
+    def write(self, data: Any) -> int:
+        """Hand ``data`` to the async writer (uploading full parts); returns its length."""
+        self._checkClosed()
+        with memoryview(data) as view:
+            if self._aborted:
+                return view.nbytes
+            _run(self._writer.write(view))
+            return view.nbytes
+
+    def tell(self) -> int:
+        """The number of bytes written so far."""
+        self._checkClosed()
+        return self._writer.position()
+
+    def abort(self) -> None:
+        """Discard the object: stop the uploads and abort the multipart upload."""
+        if self.closed or self._aborted:
+            return
+        self._aborted = True
+        if _on_runner_thread():
+            self._writer.abort_nowait()
+        else:
+            _run(self._writer.abort())
+
+    def close(self) -> None:
+        """Complete the object (nothing to do after :meth:`abort`)."""
+        if self.closed:
+            return
+        try:
+            if self._aborted:
+                return
+            if _on_runner_thread():  # a finalizer on the loop's own thread cannot wait
+                self._aborted = True
+                self._writer.abort_nowait()
+            else:
+                _run(self._writer.close())
+        finally:
+            super().close()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+        self.close()
+
+
+class S3BufferedWriter(io.BufferedWriter):
+    """``io.BufferedWriter`` whose ``with`` block aborts the upload when it raises."""
+
+    def abort(self) -> None:
+        """Discard the object, including what is still in the buffer."""
+        raw = self.raw
+        if isinstance(raw, S3RawWriter):
+            raw.abort()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+        self.close()
+
+
+class S3TextIOWrapper(io.TextIOWrapper):
+    """``io.TextIOWrapper`` whose ``with`` block aborts a write when it raises."""
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            abort = getattr(self.buffer, "abort", None)
+            if abort is not None:
+                abort()
+        self.close()
+
+
+async def _open_reader(path: AsyncS3Path) -> S3ObjectReader:
+    return await S3ObjectReader.open(await path._request())
+
+
+async def _open_writer(path: AsyncS3Path, mode: str, kind: str) -> S3ObjectWriter:
+    return await S3ObjectWriter.open(await path._request(), mode=mode, kind=kind)
+
+
+def open_sync(
+    path: AsyncS3Path,
+    mode: str = "r",
+    buffering: int = -1,
+    encoding: str | None = None,
+    errors: str | None = None,
+    newline: str | None = None,
+) -> IO[Any]:
+    """``S3Path.open``: :mod:`io` objects over the async streams of ``path``.
+
+    ``buffering=0`` gives the raw object (binary only), ``-1`` a 1 MiB buffer, ``1`` line
+    buffering (text only), a larger number a buffer of that size.
+    """
+    parsed = parse_mode(mode)
+    check_text_arguments(parsed, encoding, errors, newline)
+    if not isinstance(buffering, int):
+        raise TypeError(f"buffering must be an int, not {type(buffering).__name__}")
+    if buffering == 0 and not parsed.binary:
+        raise ValueError("can't have unbuffered text I/O")
+    line_buffering = buffering == 1 and not parsed.binary
+    size = DEFAULT_SYNC_BUFFER_SIZE if buffering < 0 or buffering == 1 else buffering
+    path._require_key()
+    binary: io.RawIOBase | io.BufferedIOBase
+    if parsed.reading:
+        raw_reader = S3RawReader(_run(_open_reader(path)))
+        binary = raw_reader if buffering == 0 else io.BufferedReader(raw_reader, size)
+    else:
+        binary_mode = parsed.kind + "b"
+        raw_writer = S3RawWriter(_run(_open_writer(path, binary_mode, parsed.kind)))
+        binary = raw_writer if buffering == 0 else S3BufferedWriter(raw_writer, size)
+    if parsed.binary:
+        return binary  # type: ignore[return-value]
+    text = S3TextIOWrapper(
+        binary,
+        encoding=encoding or "utf-8",
+        errors=errors,
+        newline=newline,
+        line_buffering=line_buffering,
+    )
+    text.mode = mode  # type: ignore[misc]
+    return text
+
+
+# Names for type annotations of ``S3Path.open`` (in :mod:`aios3path._sync`).
+BinaryReadMode: TypeAlias = _file.BinaryReadMode
+BinaryWriteMode: TypeAlias = _file.BinaryWriteMode
+TextReadMode: TypeAlias = _file.TextReadMode
+TextWriteMode: TypeAlias = _file.TextWriteMode
+TextFile: TypeAlias = io.TextIOWrapper
+BinaryReader: TypeAlias = io.BufferedReader
+BinaryWriter: TypeAlias = io.BufferedWriter
+RawFile: TypeAlias = io.RawIOBase
+AnyFile: TypeAlias = IO[Any]
+Unbuffered: TypeAlias = Literal[0]

@@ -1,0 +1,281 @@
+"""Whole-object transfers: local files <-> S3 and ``read_bytes``/``write_bytes`` of big objects.
+
+Objects above ``multipart_threshold`` move in parts of ``multipart_chunksize`` bytes, at most
+``max_concurrency`` at once: uploads by multipart upload (aborted on any failure or
+cancellation), downloads by ranged GETs pinned to the ETag seen first (``If-Match``). Local
+file I/O goes through :mod:`aiofiles`, so the event loop never blocks on the disk; a download
+writes a temporary file next to the target and renames it into place at the end, so a failed
+download leaves no partial file.
+
+Progress: the ``callback_class`` registered for the S3 path is instantiated once per transfer
+with the *source* (the local path as a ``str`` for uploads, an ``S3Path`` for downloads; in a
+worker thread, since it may do I/O such as ``os.path.getsize`` or ``S3Path.stat()``) and then
+called on the event loop with each number of bytes moved; the numbers add up to the size.
+Calls must be quick and must not use the synchronous ``S3Path`` API (that raises there).
+
+``max_bandwidth`` limits each transfer's average rate (a token bucket over its parts and
+chunks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import Callable
+from typing import Any, cast
+
+import aiofiles
+import aiofiles.os
+
+from . import _s3
+from ._concurrency import map_bounded
+from ._errors import S3ValueError
+from ._file import (
+    BandwidthLimiter,
+    S3ObjectWriter,
+    as_body,
+    fetch_into,
+    head_for_open,
+    iter_range,
+    limiter_for,
+)
+from ._target import Target
+from ._transfer_config import MIN_PART_SIZE
+
+Progress = Callable[[int], None]
+
+
+def part_ranges(start: int, size: int, part: int) -> list[tuple[int, int, int]]:
+    """``(part number, first byte, last byte)`` for ``start..size`` cut into ``part`` bytes."""
+    return [
+        (number, first, min(first + part, size) - 1)
+        for number, first in enumerate(range(start, size, part), start=1)
+    ]
+
+
+async def progress_callback(callback_class: Any, source: Any) -> Progress | None:
+    """Instantiate the registered progress callback for one transfer (in a worker thread)."""
+    if callback_class is None:
+        return None
+    callback = await asyncio.to_thread(callback_class, source)
+    return cast(Progress, callback) if callable(callback) else None
+
+
+def _sync_twin(path: Any) -> Any:
+    """The synchronous ``S3Path`` of an ``AsyncS3Path`` (what sync callbacks can use)."""
+    from . import _sync  # imported late: _sync depends on the modules that depend on this one
+
+    return _sync.to_sync(path)
+
+
+# -- read_bytes / write_bytes -----------------------------------------------------------------
+
+
+async def read_object(target: Target) -> bytes:
+    """The whole object: one GET if it is small, parts in parallel past the threshold.
+
+    The first request asks for the first ``max(multipart_threshold, multipart_chunksize)``
+    bytes; if the object is longer, the rest comes in parts of ``multipart_chunksize``, at
+    most ``max_concurrency`` at once, each pinned to the first response's ETag.
+    """
+    config = target.transfer
+    first_size = max(config.multipart_threshold, config.multipart_chunksize, 1)
+    try:
+        async with _s3.open_object(
+            target.client,
+            target.uri,
+            target.bucket,
+            target.key,
+            target.params,
+            byte_range=(0, first_size - 1),
+        ) as body:
+            size, etag = body.total_size, body.etag
+            data = bytearray(size)
+            filled = 0
+            while filled < body.content_length:
+                chunk = await body.read(min(1 << 20, body.content_length - filled))
+                if not chunk:
+                    break
+                data[filled : filled + len(chunk)] = chunk
+                filled += len(chunk)
+    except S3ValueError as error:
+        if error.code != "InvalidRange":
+            raise
+        # An empty object has no byte 0 to range over.
+        return await _s3.get_object(
+            target.client, target.uri, target.bucket, target.key, target.params
+        )
+    except _s3.ObjectStreamError:
+        filled, size, etag = 0, -1, None
+    if size < 0 or filled < min(first_size, size):
+        return await _s3.get_object(
+            target.client, target.uri, target.bucket, target.key, target.params
+        )
+    if size > filled:
+        part = max(config.multipart_chunksize, 1)
+        view = memoryview(data)
+        limiter = limiter_for(target)
+
+        async def fetch(r: tuple[int, int, int]) -> None:
+            await fetch_into(target, r[1], view[r[1] : r[2] + 1], etag, limiter)
+
+        await map_bounded(fetch, part_ranges(filled, size, part), config.max_concurrency)
+        view.release()
+    return bytes(data)
+
+
+async def write_object(target: Target, data: bytes | bytearray | memoryview) -> int:
+    """Write ``data`` as the object: one ``PutObject`` up to the threshold, else parts."""
+    with memoryview(data) as view:
+        size = view.nbytes
+        if size <= target.transfer.multipart_threshold:
+            await _s3.put_object(
+                target.client,
+                target.uri,
+                target.bucket,
+                target.key,
+                as_body(view.tobytes() if not isinstance(data, bytes) else data),
+                target.params,
+            )
+            return size
+        async with S3ObjectWriter(target, size_hint=size) as writer:
+            await writer.write(view)
+    return size
+
+
+# -- local files ------------------------------------------------------------------------------
+
+
+async def upload_file(target: Target, local_path: str | os.PathLike[str]) -> int:
+    """Upload the local file ``local_path`` to ``target``; returns the number of bytes.
+
+    Up to ``multipart_threshold`` one ``PutObject``; above, a multipart upload whose parts
+    are read (each through its own ``aiofiles`` handle) and sent concurrently. Memory: at most
+    ``max_concurrency`` parts.
+    """
+    source = os.fspath(local_path)
+    config = target.transfer
+    size = (await aiofiles.os.stat(source)).st_size
+    progress = await progress_callback(target.resolved.callback_class, source)
+    limiter = limiter_for(target)
+    if size <= config.multipart_threshold:
+        async with aiofiles.open(source, "rb") as file:
+            body = await file.read()
+        if limiter is not None:
+            await limiter.consume(len(body))
+        await _s3.put_object(
+            target.client, target.uri, target.bucket, target.key, as_body(body), target.params
+        )
+        if progress is not None:
+            progress(len(body))
+        return len(body)
+    part = max(config.part_size_for(size), MIN_PART_SIZE)
+    upload_id = await _s3.create_multipart_upload(
+        target.client, target.uri, target.bucket, target.key, target.params
+    )
+    try:
+
+        async def send(r: tuple[int, int, int]) -> dict[str, Any]:
+            number, first, last = r
+            async with aiofiles.open(source, "rb") as file:
+                await file.seek(first)
+                body = await file.read(last - first + 1)
+            if len(body) != last - first + 1:
+                raise OSError(f"{source}: the file changed size during the upload")
+            if limiter is not None:
+                await limiter.consume(len(body))
+            sent = await _s3.upload_part(
+                target.client,
+                target.uri,
+                target.bucket,
+                target.key,
+                upload_id,
+                number,
+                as_body(body),
+                target.params,
+            )
+            if progress is not None:
+                progress(len(body))
+            return sent
+
+        parts = await map_bounded(send, part_ranges(0, size, part), config.max_concurrency)
+        await _s3.complete_multipart_upload(
+            target.client, target.uri, target.bucket, target.key, upload_id, parts
+        )
+    except BaseException:
+        cleanup = asyncio.ensure_future(
+            _s3.abort_multipart_upload(
+                target.client, target.uri, target.bucket, target.key, upload_id
+            )
+        )
+        with contextlib.suppress(Exception):  # the original error matters more
+            await asyncio.shield(cleanup)
+        raise
+    return size
+
+
+async def download_file(
+    target: Target, local_path: str | os.PathLike[str], source: Any = None
+) -> int:
+    """Download ``target`` into the local file ``local_path``; returns the number of bytes.
+
+    One ``HeadObject`` (size and ETag), then ranged GETs of ``multipart_chunksize`` bytes (one
+    GET up to ``multipart_threshold``), at most ``max_concurrency`` at once, each streamed in
+    256 KiB chunks into its place in a temporary file in the target's directory (its own
+    ``aiofiles`` handle per part). The temporary file replaces the target only when every
+    part arrived; on any failure or cancellation it is removed, leaving the target untouched.
+    ``source`` (the ``AsyncS3Path``) is handed to the progress callback as an ``S3Path``.
+    Memory: a few chunks per part in flight, whatever the object size.
+    """
+    destination = os.fspath(local_path)
+    config = target.transfer
+    head = await head_for_open(target)
+    size, etag = int(head.get("ContentLength", 0)), head.get("ETag")
+    callback_class = target.resolved.callback_class
+    progress = None
+    if callback_class is not None:
+        progress = await progress_callback(
+            callback_class, _sync_twin(source) if source is not None else target.uri
+        )
+    limiter = limiter_for(target)
+    directory, name = os.path.split(destination)
+    temporary = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.part")
+    try:
+        async with aiofiles.open(temporary, "wb") as file:
+            if size:
+                await file.truncate(size)
+        if size:
+            part = size if size <= config.multipart_threshold else config.part_size_for(size)
+            ranges = part_ranges(0, size, max(part, 1))
+
+            async def receive(r: tuple[int, int, int]) -> None:
+                await _receive_range(target, temporary, r[1], r[2], etag, limiter, progress)
+
+            await map_bounded(receive, ranges, config.max_concurrency)
+        await aiofiles.os.replace(temporary, destination)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            await asyncio.shield(aiofiles.os.remove(temporary))
+        raise
+    return size
+
+
+async def _receive_range(
+    target: Target,
+    temporary: str,
+    first: int,
+    last: int,
+    etag: str | None,
+    limiter: BandwidthLimiter | None,
+    progress: Progress | None,
+) -> None:
+    async with aiofiles.open(temporary, "r+b") as file:
+        await file.seek(first)
+        chunks = iter_range(target, first, last, etag, limiter)
+        async with contextlib.aclosing(chunks):
+            async for chunk in chunks:
+                await file.write(chunk)
+                if progress is not None:
+                    progress(len(chunk))
