@@ -6,6 +6,7 @@ synchronous, a drop-in for the ``s3path`` package; ``PureS3Path`` is path arithm
 
 from ._config import (
     ClientSettings,
+    ConfigurationSnapshot,
     configuration_map,
     register_configuration_parameter,
     setup_default_session,
@@ -32,6 +33,7 @@ __all__ = [
     "AsyncS3Path",
     "AsyncVersionedS3Path",
     "ClientSettings",
+    "ConfigurationSnapshot",
     "PureS3Path",
     "PureVersionedS3Path",
     "S3DeleteError",

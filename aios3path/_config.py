@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import sys
 import threading
+import uuid
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -176,6 +177,8 @@ class ConfigurationMap:
         self._boto3_default: tuple[object, ClientSettings] | None = None
         #: Incremented on every change; caches elsewhere compare it.
         self.generation = 0
+        #: The token of the snapshot last restored (so re-applying it costs nothing).
+        self.applied_snapshot: str | None = None
 
     # -- registration ---------------------------------------------------------------------
 
@@ -228,12 +231,67 @@ class ConfigurationMap:
             self._default_override = None
             self._environment_default = None
             self._boto3_default = None
+            self.applied_snapshot = None
             self.generation += 1
 
     def set_default_settings(self, settings: ClientSettings | None) -> None:
         """Make ``settings`` serve every path without a registered resource."""
         with self._lock:
             self._default_override = settings
+            self.generation += 1
+
+    # -- travelling to other processes ----------------------------------------------------
+
+    def snapshot(self) -> ConfigurationSnapshot:
+        """A picklable copy of every registration, for worker processes.
+
+        Send it to workers (a ``ProcessPoolExecutor`` initializer, a Dask worker plugin, a task
+        argument) and call :meth:`ConfigurationSnapshot.apply` there. Forked workers inherit
+        the registrations without it; spawned ones (the default of Dask, and of
+        multiprocessing on macOS and Windows) start empty.
+
+        Registrations made from live objects travel as what they resolve to: a boto3 resource
+        as its endpoint, region, config and (static) keys. A session object, or credentials
+        that refresh, cannot travel: ``ValueError`` names the prefix; register a mapping of
+        settings there, or let workers find credentials in their environment.
+        """
+        with self._lock:
+            registrations = dict(self._registrations)
+            default = self._default_override
+        items = []
+        for parts, reg in registrations.items():
+            where = "s3://" + "/".join(parts)
+            items.append(
+                (
+                    parts,
+                    _Registration(
+                        settings=_portable(reg.settings, where) if reg.settings else None,
+                        parameters=dict(reg.parameters) if reg.parameters is not None else None,
+                        transfer_config=reg.transfer_config,
+                        callback_class=reg.callback_class,
+                        lean_requests=reg.lean_requests,
+                    ),
+                )
+            )
+        return ConfigurationSnapshot(
+            tuple(items), _portable(default, "the default session") if default else None
+        )
+
+    def restore(self, snapshot: ConfigurationSnapshot) -> None:
+        """Replace every registration with those of ``snapshot`` (see :meth:`snapshot`)."""
+        registrations = {
+            parts: replace(
+                reg,
+                parameters=(
+                    MappingProxyType(dict(reg.parameters)) if reg.parameters is not None else None
+                ),
+            )
+            for parts, reg in snapshot.registrations
+        }
+        with self._lock:
+            self._registrations = registrations
+            self._default_override = snapshot.default
+            self.applied_snapshot = snapshot.token
             self.generation += 1
 
     # -- resolution -----------------------------------------------------------------------
@@ -281,6 +339,45 @@ class ConfigurationMap:
         """``(client settings, S3 parameters)`` for ``path``, as s3path's map returns."""
         resolved = self.resolve(path)
         return resolved.settings, resolved.parameters
+
+
+def _portable(settings: ClientSettings, where: str) -> ClientSettings:
+    """``settings`` without live objects, so that they pickle."""
+    if settings.aio_session is not None or settings.botocore_session is not None:
+        raise ValueError(
+            f"the registration for {where} uses a session object, which cannot be sent to "
+            "another process; register a mapping of client settings there instead"
+        )
+    credentials = settings.sync_credentials
+    if credentials is None:
+        return settings
+    if hasattr(credentials, "refresh_needed"):
+        raise ValueError(
+            f"the registration for {where} uses refreshing credentials, which cannot be sent "
+            "to another process; let the workers find credentials in their environment"
+        )
+    frozen = credentials.get_frozen_credentials()
+    return replace(
+        settings,
+        sync_credentials=None,
+        aws_access_key_id=frozen.access_key,
+        aws_secret_access_key=frozen.secret_key,
+        aws_session_token=frozen.token,
+    )
+
+
+@dataclass(frozen=True)
+class ConfigurationSnapshot:
+    """Registrations frozen for another process; see :meth:`ConfigurationMap.snapshot`."""
+
+    registrations: tuple[tuple[tuple[str, ...], _Registration], ...]
+    default: ClientSettings | None
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def apply(self) -> None:
+        """Make these the registrations of this process (a no-op if they already are)."""
+        if configuration_map.applied_snapshot != self.token:
+            configuration_map.restore(self)
 
 
 configuration_map = ConfigurationMap()

@@ -97,15 +97,15 @@ def _silence(client: Any) -> None:
     """Mark a client's HTTP session closed without I/O (its loop is gone or we are a fork)."""
     try:
         http = client._endpoint.http_session
-        aiohttp_session = getattr(http, "_session", None)
+    except AttributeError:
+        return
+    sessions = getattr(http, "_sessions", None) or {}
+    for aiohttp_session in list(sessions.values()):
         connector = getattr(aiohttp_session, "_connector", None)
         if connector is not None:
             connector._closed = True
-            connector._conns.clear()
-        if aiohttp_session is not None:
-            aiohttp_session._connector = None
-    except AttributeError:
-        pass
+            getattr(connector, "_conns", {}).clear()
+        aiohttp_session._connector = None
 
 
 class _LoopClients:

@@ -1,0 +1,68 @@
+"""The client pool: one client per (event loop, settings), made lazily, closed cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aios3path import AsyncS3Path, aclose, configuration_map
+from aios3path import _pool
+
+
+async def _client_for(path: AsyncS3Path) -> Any:
+    return await _pool.get_client(configuration_map.resolve(path).settings)
+
+
+async def test_one_client_per_loop_and_settings_reused_across_calls(
+    bucket: AsyncS3Path,
+) -> None:
+    first = await _client_for(bucket / "a")
+    await (bucket / "a").write_text("x")
+    assert await _client_for(bucket / "b") is first
+    clients = await asyncio.gather(*(_client_for(bucket / f"k{i}") for i in range(20)))
+    assert all(c is first for c in clients)
+    assert first.meta.config.max_pool_connections == _pool.DEFAULT_MAX_POOL_CONNECTIONS
+
+
+async def test_aclose_closes_this_loops_clients_and_the_next_call_reopens(
+    bucket: AsyncS3Path,
+) -> None:
+    before = await _client_for(bucket)
+    await aclose()
+    assert asyncio.get_running_loop() not in _pool._pools
+    await aclose()  # twice is fine
+    await (bucket / "k").write_text("again")
+    assert await _client_for(bucket) is not before
+
+
+def test_clients_are_closed_when_asyncio_run_ends(bucket_name: str, s3: Any) -> None:
+    seen: list[asyncio.AbstractEventLoop] = []
+
+    async def work() -> str:
+        seen.append(asyncio.get_running_loop())
+        path = AsyncS3Path("/", bucket_name, "k")
+        await path.write_text("x")
+        return await path.read_text()
+
+    assert asyncio.run(work()) == "x"
+    assert asyncio.run(work()) == "x"  # a new loop gets its own client
+    assert seen[0] is not seen[1]
+    assert not any(loop in _pool._pools for loop in seen)
+
+
+def test_a_user_supplied_max_pool_connections_wins(bucket_name: str, s3_server: Any) -> None:
+    from botocore.config import Config
+
+    from aios3path import PureS3Path, register_configuration_parameter
+
+    settings = dict(s3_server.client_settings(), config=Config(max_pool_connections=7))
+    try:
+        register_configuration_parameter(PureS3Path("/"), resource=settings)
+
+        async def check() -> int:
+            client = await _client_for(AsyncS3Path("/", bucket_name))
+            return int(client.meta.config.max_pool_connections)
+
+        assert asyncio.run(check()) == 7
+    finally:
+        configuration_map.reset()

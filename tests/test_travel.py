@@ -1,0 +1,163 @@
+"""Paths that travel: pickling, configuration snapshots, process pools, Dask, interpreter exit."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from aios3path import (
+    AsyncS3Path,
+    AsyncVersionedS3Path,
+    PureS3Path,
+    PureVersionedS3Path,
+    S3Path,
+    VersionedS3Path,
+    configuration_map,
+    register_configuration_parameter,
+)
+from aios3path.testing import S3Server
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        PureS3Path("/b/k"),
+        AsyncS3Path("/b/dir/k.txt"),
+        S3Path.from_bucket_key("b", "a//odd key/"),
+        PureVersionedS3Path("/b/k", version_id="v1"),
+        AsyncVersionedS3Path("/b/k", version_id="v2"),
+        VersionedS3Path("/b/k", version_id="v3"),
+    ],
+)
+def test_paths_pickle_to_their_path_and_version_alone(path: PureS3Path) -> None:
+    data = pickle.dumps(path)
+    copy = pickle.loads(data)
+    assert type(copy) is type(path) and copy == path and copy.key == path.key
+    assert getattr(copy, "version_id", None) == getattr(path, "version_id", None)
+    assert len(data) < 250
+    for word in (b"aiobotocore", b"botocore", b"Lock", b"loop"):
+        assert word not in data
+
+
+def test_a_used_path_still_pickles_small(sync_bucket: S3Path) -> None:
+    path = sync_bucket / "used"
+    path.write_text("x")
+    assert path.read_text() == "x"
+    assert len(pickle.dumps(path)) < 250
+
+
+def test_configuration_snapshot_round_trips_through_pickle(s3_server: S3Server) -> None:
+    try:
+        register_configuration_parameter(
+            PureS3Path("/bucket/"),
+            parameters={"ServerSideEncryption": "AES256"},
+            resource=s3_server.client_settings(),
+        )
+        snapshot = pickle.loads(pickle.dumps(configuration_map.snapshot()))
+        configuration_map.reset()
+        assert dict(configuration_map.resolve(PureS3Path("/bucket/k")).parameters) == {}
+        snapshot.apply()
+        resolved = configuration_map.resolve(PureS3Path("/bucket/k"))
+        assert dict(resolved.parameters) == {"ServerSideEncryption": "AES256"}
+        assert resolved.settings.endpoint_url == s3_server.endpoint_url
+    finally:
+        configuration_map.reset()
+
+
+def test_a_session_registration_refuses_to_travel() -> None:
+    from aiobotocore.session import AioSession
+
+    try:
+        register_configuration_parameter(PureS3Path("/b/"), resource=AioSession())
+        with pytest.raises(ValueError, match="s3://b"):
+            configuration_map.snapshot()
+    finally:
+        configuration_map.reset()
+
+
+def _read(path: S3Path) -> str:
+    return path.read_text()
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_process_pool_with_a_configuration_snapshot(
+    sync_bucket: S3Path, method: str
+) -> None:
+    paths = [sync_bucket / f"item-{i}" for i in range(8)]
+    for i, path in enumerate(paths):
+        path.write_text(str(i))  # the parent has used S3: a loop, a thread and clients exist
+    context = multiprocessing.get_context(method)
+    snapshot = configuration_map.snapshot()
+    with ProcessPoolExecutor(2, mp_context=context, initializer=snapshot.apply) as pool:
+        assert list(pool.map(_read, paths)) == [str(i) for i in range(8)]
+
+
+def test_dask_local_cluster_fans_out_over_processes(sync_bucket: S3Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import dask_fanout
+
+        with distributed.LocalCluster(
+            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+        ) as cluster, distributed.Client(cluster) as client:
+            written, results = dask_fanout.fan_out(client, sync_bucket / "fan", 200)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    assert written == sum(len(f"object {i}\n".encode()) * 10 for i in range(200))
+    assert len(results) == 200
+    assert len({pid for _, _, pid in results}) == 2  # both worker processes did reads
+    keys = sorted(key for key, _, _ in results)
+    assert keys[0].endswith("fan/part-00000.txt") and keys[-1].endswith("fan/part-00199.txt")
+    assert len(list((sync_bucket / "fan").iterdir())) == 200
+
+
+def test_interpreter_exit_after_heavy_use_is_prompt_and_quiet(
+    s3_server: S3Server, bucket_name: str
+) -> None:
+    script = f"""
+        import asyncio
+        from aios3path import AsyncS3Path, PureS3Path, S3Path, register_configuration_parameter
+        register_configuration_parameter(PureS3Path("/"), resource={s3_server.client_settings()!r})
+        root = "/{bucket_name}/exit"
+
+        async def main():
+            await asyncio.gather(*(AsyncS3Path(root, f"a{{i}}").write_text("x") for i in range(50)))
+            return [p async for p in AsyncS3Path(root).iterdir()]
+
+        print(len(asyncio.run(main())))          # clients of that loop, closed at its end
+        loop = asyncio.new_event_loop()          # a loop closed without closing our clients
+        loop.run_until_complete(AsyncS3Path(root, "b").write_text("y"))
+        loop.close()
+        for i in range(50):
+            S3Path(root, f"s{{i}}").write_text("z")   # the runner thread and its clients
+        print(len(list(S3Path(root).iterdir())))
+    """
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-W", "always::ResourceWarning", "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["50", "101"]
+    assert result.stderr == ""  # no unclosed-session warnings, no tracebacks
+    assert elapsed < 20
+
+
+def test_examples_dask_fanout_is_a_runnable_script() -> None:
+    source = (EXAMPLES / "dask_fanout.py").read_text()
+    assert 'if __name__ == "__main__":' in source
+    compile(source, "dask_fanout.py", "exec")
