@@ -83,9 +83,11 @@ def main() -> None:
         root = S3Path("/dask-fanout")
         root.mkdir(exist_ok=True)
     try:
-        with LocalCluster(n_workers=2, threads_per_worker=2, processes=True) as cluster:
-            with Client(cluster) as client:
-                written, results = fan_out(client, root, args.count)
+        with (
+            LocalCluster(n_workers=2, threads_per_worker=2, processes=True) as cluster,
+            Client(cluster) as client,
+        ):
+            written, results = fan_out(client, root, args.count)
         workers = {pid for _, _, pid in results}
         print(f"wrote {written} bytes in {args.count} objects from {len(workers)} worker processes")
         print(f"read them back: {len(results)} checksums, e.g. {results[0][0]} {results[0][1]}")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aios3path import AsyncS3Path, aclose, configuration_map
-from aios3path import _pool
+from aios3path import AsyncS3Path, _pool, aclose, configuration_map
 
 
 async def _client_for(path: AsyncS3Path) -> Any:
