@@ -86,6 +86,8 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         bucket = self._require_bucket()
         resolved = configuration_map.resolve(self)
         client = await get_client(resolved.settings)
+        if not resolved.lean_requests:
+            client = client.without_lean()
         return Target(client, resolved, bucket, self.key, self._uri)
 
     def _listing_type(self: _P) -> type[_P]:

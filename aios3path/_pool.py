@@ -26,7 +26,9 @@ from aiobotocore.session import AioSession
 from botocore.credentials import ReadOnlyCredentials
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
+from ._client import S3Client
 from ._config import ClientSettings
+from ._lean import LeanClient
 
 #: Connections per client unless the user's botocore Config says otherwise. It bounds the
 #: requests in flight per endpoint, so it is sized to the concurrency async users reach.
@@ -113,8 +115,8 @@ class _LoopClients:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.clients: dict[ClientSettings, Any] = {}
-        self.creating: dict[ClientSettings, asyncio.Future[Any]] = {}
+        self.clients: dict[ClientSettings, S3Client] = {}
+        self.creating: dict[ClientSettings, asyncio.Future[S3Client]] = {}
         self.sessions: dict[ClientSettings, AioSession] = {}
         self.guard: AsyncGenerator[None, None] | None = None
         self.forgotten = False
@@ -133,7 +135,7 @@ class _LoopClients:
             if not self.forgotten:
                 await self.aclose()
 
-    async def get(self, settings: ClientSettings) -> Any:
+    async def get(self, settings: ClientSettings) -> S3Client:
         client = self.clients.get(settings)
         if client is not None:
             return client
@@ -154,14 +156,17 @@ class _LoopClients:
         future.set_result(client)
         return client
 
-    async def _create(self, settings: ClientSettings) -> Any:
+    async def _create(self, settings: ClientSettings) -> S3Client:
         session = settings.aio_session
         if session is None:
             session = await _new_session(settings)
         context = session.create_client(
             "s3", config=_client_config(settings.config), **settings.client_kwargs()
         )
-        return await context.__aenter__()
+        client = await context.__aenter__()
+        # A session handed in by the user may carry event hooks that must see every request.
+        lean = None if settings.aio_session is not None else LeanClient.for_client(client)
+        return S3Client(client, lean)
 
     async def aclose(self) -> None:
         """Close every client of this loop."""
@@ -169,9 +174,9 @@ class _LoopClients:
         clients, self.clients = list(self.clients.values()), {}
         for client in clients:
             try:
-                await client.__aexit__(None, None, None)
+                await client.botocore.__aexit__(None, None, None)
             except Exception:  # a client that fails to close must not keep others open
-                _silence(client)
+                _silence(client.botocore)
         self._finish_guard()
 
     def forget(self) -> None:
@@ -179,7 +184,7 @@ class _LoopClients:
         self.forgotten = True
         _pools.pop(self.loop, None)
         for client in self.clients.values():
-            _silence(client)
+            _silence(client.botocore)
         self.clients = {}
         self._finish_guard()
 
@@ -213,7 +218,7 @@ def _purge_closed_loops() -> None:
             entry.forget()
 
 
-async def get_client(settings: ClientSettings) -> Any:
+async def get_client(settings: ClientSettings) -> S3Client:
     """The S3 client for ``settings`` in the running loop, created on first use."""
     loop = asyncio.get_running_loop()
     entry = _pools.get(loop)

@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import IncompleteReadError, ReadTimeoutError, ResponseStreamingError
 
 from ._errors import S3Error, s3_errors
+from ._lean import LeanClient, Unsupported
 
 _MEMBERS_CACHE: dict[str, frozenset[str]] = {}
 
@@ -62,6 +63,10 @@ async def head_object(
     """``HeadObject``: the object's metadata (``FileNotFoundError`` when it is missing)."""
     with s3_errors(uri):
         extra = _accepted(client, "HeadObject", params, "Bucket", "Key")
+        lean: LeanClient | None = getattr(client, "lean", None)
+        if lean is not None:
+            with contextlib.suppress(Unsupported):
+                return await lean.head_object(bucket, key, extra)
         response: dict[str, Any] = await client.head_object(Bucket=bucket, Key=key, **extra)
         return response
 
@@ -78,6 +83,10 @@ async def get_object(
     """``GetObject``: the whole object, or bytes ``start..end`` inclusive of ``byte_range``."""
     with s3_errors(uri):
         extra = _accepted(client, "GetObject", params, "Bucket", "Key", "Range")
+        lean: LeanClient | None = getattr(client, "lean", None)
+        if lean is not None:
+            with contextlib.suppress(Unsupported):
+                return await lean.get_object(bucket, key, extra, byte_range)
         if byte_range is not None:
             extra["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
         response = await client.get_object(Bucket=bucket, Key=key, **extra)
@@ -147,6 +156,18 @@ def _owner_name(owner: Mapping[str, str] | None) -> str | None:
     return owner.get("DisplayName") or owner.get("ID")
 
 
+async def _list_objects_v2(
+    client: Any, bucket: str, arguments: Mapping[str, Any], extra: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    lean: LeanClient | None = getattr(client, "lean", None)
+    if lean is not None:
+        with contextlib.suppress(Unsupported):
+            result: Mapping[str, Any] = await lean.list_objects_v2(bucket, arguments, extra)
+            return result
+    response: Mapping[str, Any] = await client.list_objects_v2(**arguments, **extra)
+    return response
+
+
 async def list_page(
     client: Any,
     uri: str,
@@ -173,8 +194,8 @@ async def list_page(
     if fetch_owner:
         arguments["FetchOwner"] = True
     with s3_errors(uri):
-        arguments.update(_accepted(client, "ListObjectsV2", params, *arguments, "EncodingType"))
-        response = await client.list_objects_v2(**arguments)
+        extra = _accepted(client, "ListObjectsV2", params, *arguments, "EncodingType")
+        response = await _list_objects_v2(client, bucket, arguments, extra)
     objects = [
         ObjectEntry(
             key=item["Key"],

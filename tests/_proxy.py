@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -74,9 +75,16 @@ class Request:
 class CountingProxy:
     """A loopback proxy in a background thread; ``requests`` lists what went through it."""
 
-    def __init__(self, upstream_url: str) -> None:
+    def __init__(
+        self,
+        upstream_url: str,
+        inject: Callable[[Request], bytes | None] | None = None,
+    ) -> None:
         parts = urlsplit(upstream_url)
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        #: Called for each request: raw HTTP response bytes to answer with instead of forwarding
+        #: it (a fault to inject), or ``None`` to forward it.
+        self.inject = inject
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -140,8 +148,18 @@ class CountingProxy:
                 length = int(headers.get("content-length") or 0)
                 url = urlsplit(target)
                 query = dict(parse_qsl(url.query, keep_blank_values=True))
+                request = Request(method, url.path, query, headers)
                 with self._lock:
-                    self.requests.append(Request(method, url.path, query, headers))
+                    self.requests.append(request)
+                injected = self.inject(request) if self.inject is not None else None
+                if injected is not None:
+                    if length and "100-continue" not in headers.get("expect", ""):
+                        await reader.readexactly(length)
+                    writer.write(injected)
+                    await writer.drain()
+                    continue
+                # The head goes first: a client that sent "Expect: 100-continue" waits for
+                # the server's answer before it sends the body.
                 up_writer.write(head)
                 if length:
                     up_writer.write(await reader.readexactly(length))
@@ -163,3 +181,11 @@ class CountingProxy:
             pass
         finally:
             writer.close()
+
+
+def http_response(status: int, reason: str, body: bytes = b"", **headers: str) -> bytes:
+    """Raw bytes of an HTTP/1.1 response, for :attr:`CountingProxy.inject`."""
+    lines = [f"HTTP/1.1 {status} {reason}", f"Content-Length: {len(body)}"]
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
