@@ -30,6 +30,12 @@ def sync_twin_of(async_cls: type[AsyncS3Path]) -> Callable[[type[_R]], type[_R]]
     def register(sync_cls: type[_R]) -> type[_R]:
         _SYNC_OF[async_cls] = sync_cls  # type: ignore[assignment]
         _ASYNC_OF[sync_cls] = async_cls  # type: ignore[index]
+        for name, member in vars(sync_cls).items():
+            if callable(member) and hasattr(member, "__wrapped__"):
+                # Name the portal after its own class, so that ``S3Path.read_bytes`` pickles
+                # (by reference) for process pools.
+                member.__qualname__ = f"{sync_cls.__qualname__}.{name}"
+                member.__module__ = sync_cls.__module__
         return sync_cls
 
     return register

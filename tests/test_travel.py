@@ -100,6 +100,8 @@ def test_process_pool_with_a_configuration_snapshot(
     snapshot = configuration_map.snapshot()
     with ProcessPoolExecutor(2, mp_context=context, initializer=snapshot.apply) as pool:
         assert list(pool.map(_read, paths)) == [str(i) for i in range(8)]
+        # The sync methods themselves pickle, so they can be mapped directly.
+        assert list(pool.map(S3Path.read_bytes, paths)) == [str(i).encode() for i in range(8)]
 
 
 def test_dask_local_cluster_fans_out_over_processes(sync_bucket: S3Path) -> None:
