@@ -28,13 +28,14 @@ import codecs
 import contextlib
 import io
 import os
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar, cast
 
 from . import _s3
 from ._errors import S3Error, S3FileExistsError, S3FileNotFoundError, S3PermissionError, make_error
+from ._stat import StatResult
 from ._target import Target
 from ._transfer_config import MIN_PART_SIZE
 
@@ -221,13 +222,20 @@ async def head_for_open(target: Target) -> dict[str, Any]:
 
 
 def as_body(data: bytes | io.BytesIO) -> bytes:
-    """A request body for ``_s3``: large ones as a ``BytesIO`` (which shares ``bytes``).
+    """A request body for ``_s3``: ``bytes`` up to 1 MiB, a ``BytesIO`` above.
 
     aiohttp sends a ``BytesIO`` in 64 KiB chunks, yielding to the loop in between, where a
-    large ``bytes`` body is written in one go (and warned about). botocore takes file objects
-    wherever it takes bytes, rewinding them for retries.
+    large ``bytes`` body is written in one go (and warned about); botocore takes file objects
+    wherever it takes bytes and rewinds them for retries. File objects also make botocore ask
+    for ``Expect: 100-continue`` (one round trip, and the server can refuse before the body
+    is sent), which small bodies are spared. A ``BytesIO`` made from ``bytes`` shares them.
     """
-    if isinstance(data, bytes) and len(data) > LARGE_BODY:
+    if isinstance(data, io.BytesIO):
+        with data.getbuffer() as view:
+            size = view.nbytes - data.tell()
+        if size <= LARGE_BODY:
+            return data.read()
+    elif len(data) > LARGE_BODY:
         data = io.BytesIO(data)
     return cast(bytes, data)
 
@@ -312,12 +320,14 @@ class S3ObjectReader(_AsyncFile):
         etag: str | None,
         *,
         mode: str = "rb",
+        head: Mapping[str, Any] | None = None,
     ) -> None:
         config = target.transfer
         self.name = target.uri
         self.mode = mode
         self.size = size
         self.etag = etag
+        self._head = head
         self._target = target
         self._part = max(config.part_size_for(size), 1)
         self._window = config.read_ahead
@@ -332,7 +342,13 @@ class S3ObjectReader(_AsyncFile):
     async def open(cls, target: Target, *, mode: str = "rb") -> S3ObjectReader:
         """Open ``target`` for reading: one ``HeadObject`` (``FileNotFoundError`` if missing)."""
         head = await head_for_open(target)
-        return cls(target, int(head.get("ContentLength", 0)), head.get("ETag"), mode=mode)
+        size = int(head.get("ContentLength", 0))
+        return cls(target, size, head.get("ETag"), mode=mode, head=head)
+
+    @property
+    def stat(self) -> StatResult | None:
+        """The object's metadata as of open (size, mtime, ETag, content type, user metadata)."""
+        return StatResult.from_head(self._head) if self._head is not None else None
 
     def readable(self) -> bool:
         """True."""
@@ -407,7 +423,8 @@ class S3ObjectReader(_AsyncFile):
             self._sequential_at = self._pos
             return chunk
         out = bytearray(count)
-        filled = await self._read_into(memoryview(out))
+        with memoryview(out) as view:
+            filled = await self._read_into(view)
         del out[filled:]
         return bytes(out)
 
@@ -667,9 +684,9 @@ class S3ObjectWriter(_AsyncFile):
         return self._chunk * (1 + (number - 1) // PARTS_PER_SIZE_STEP)
 
     def _fill_limit(self) -> int:
-        """Bytes the buffer may hold before parts are cut from it."""
+        """Bytes the buffer may hold; parts are cut when more data comes (or at close)."""
         if self._upload_id is None:
-            return max(self._threshold + 1, self._chunk)
+            return max(self._threshold, self._chunk)
         return self._part_size(self._next_part)
 
     def _check_writable(self) -> None:
@@ -694,12 +711,13 @@ class S3ObjectWriter(_AsyncFile):
             try:
                 while done < total:
                     room = self._fill_limit() - self._buffer.tell()
+                    if room <= 0:  # full, and more is coming: past the threshold, upload
+                        await self._cut_parts()
+                        continue
                     take = min(room, total - done)
                     self._buffer.write(view[done : done + take])
                     done += take
                     self._written += take
-                    if self._buffer.tell() >= self._fill_limit():
-                        await self._cut_parts()
             except BaseException as error:
                 self._failed = error
                 raise

@@ -1,0 +1,809 @@
+"""``AsyncS3Path.open`` and ``S3Path.open``: streamed reads and writes against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import random
+import shutil
+import tarfile
+import tracemalloc
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from aios3path import (
+    AsyncS3Path,
+    PureS3Path,
+    S3Path,
+    TransferConfig,
+    register_configuration_parameter,
+)
+from aios3path import _file as file_module
+from aios3path._file import S3ObjectChangedError, S3ObjectReader, S3ObjectWriter
+from aios3path._transfer_config import MiB
+
+from ._helpers import keys_of, put
+from ._proxy import CountingProxy
+
+PART = 5 * MiB
+
+
+def payload(size: int, seed: int = 0) -> bytes:
+    """``size`` reproducible pseudo-random bytes."""
+    return random.Random(seed).randbytes(size)
+
+
+def uploads_of(client: Any, bucket: str) -> list[Any]:
+    """The multipart uploads in progress in ``bucket`` (boto3, not aios3path)."""
+    return list(client.list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+
+def small_parts(bucket: str, **overrides: Any) -> TransferConfig:
+    """Register 5 MiB parts (S3's minimum) for ``bucket`` so that multipart is quick on moto."""
+    settings: dict[str, Any] = {
+        "multipart_threshold": PART,
+        "multipart_chunksize": PART,
+        "read_ahead": 2,
+        "max_concurrency": 4,
+    }
+    settings.update(overrides)
+    config = TransferConfig(**settings)
+    register_configuration_parameter(
+        PureS3Path(f"/{bucket}/"), parameters={"transfer_config": config}
+    )
+    return config
+
+
+@pytest.fixture
+def parts(bucket: AsyncS3Path) -> TransferConfig:
+    """5 MiB parts, read-ahead 2, concurrency 4 for the test bucket."""
+    return small_parts(bucket.bucket)
+
+
+@pytest.fixture(scope="module")
+def big() -> bytes:
+    """Two full parts and a short last one (10 MiB + 123 bytes)."""
+    return payload(2 * PART + 123, seed=1)
+
+
+# -- modes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mode",
+    ["r+", "rb+", "w+", "a+b", "x+", "+"],
+)
+def test_update_modes_are_refused_naming_the_mode(mode: str) -> None:
+    with pytest.raises(ValueError, match=r"\+"):
+        AsyncS3Path("/b/k").open(mode)
+    with pytest.raises(ValueError, match=r"\+"):
+        S3Path("/b/k").open(mode)
+
+
+@pytest.mark.parametrize("mode", ["", "z", "rw", "rr", "rbt", "bt", "t", "b", "wa"])
+def test_invalid_modes(mode: str) -> None:
+    with pytest.raises(ValueError, match="mode"):
+        AsyncS3Path("/b/k").open(mode)
+
+
+def test_argument_checks_happen_at_the_call(counter: CountingProxy) -> None:
+    path = AsyncS3Path("/b/k")
+    with pytest.raises(ValueError, match="encoding"):
+        path.open("rb", encoding="utf-8")
+    with pytest.raises(ValueError, match="newline"):
+        path.open("r", newline="\n\n")
+    with pytest.raises(ValueError, match="unbuffered"):
+        path.open("r", buffering=0)
+    with pytest.raises(LookupError):
+        path.open("r", encoding="no-such-codec")
+    with pytest.raises(ValueError):
+        AsyncS3Path("/b").open("rb")  # a bucket is not an object
+    assert counter.count() == 0
+
+
+async def test_missing_object_raises_at_open(bucket: AsyncS3Path) -> None:
+    path = bucket / "missing.txt"
+    with pytest.raises(FileNotFoundError, match=f"s3://{bucket.bucket}/missing.txt"):
+        async with path.open("rb"):
+            pass
+    with pytest.raises(FileNotFoundError):
+        await path.open()
+    with pytest.raises(FileNotFoundError):
+        S3Path.from_uri(f"s3://{bucket.bucket}/missing.txt").open()
+
+
+async def test_await_open_then_close_and_reuse_rules(bucket: AsyncS3Path) -> None:
+    await (bucket / "k").write_bytes(b"data")
+    opener = (bucket / "k").open("rb")
+    f = await opener
+    assert isinstance(f, S3ObjectReader)
+    assert (f.name, f.mode, f.size, f.closed) == (f"s3://{bucket.bucket}/k", "rb", 4, False)
+    assert f.readable() and f.seekable() and not f.writable()
+    assert await f.read() == b"data"
+    await f.close()
+    assert f.closed
+    with pytest.raises(ValueError, match="closed file"):
+        await f.read()
+    with pytest.raises(RuntimeError):
+        await opener
+    w = await (bucket / "w").open("wb")
+    async with w:
+        await w.write(b"via await")
+    assert await (bucket / "w").read_bytes() == b"via await"
+
+
+# -- binary reads -----------------------------------------------------------------------------
+
+
+async def test_binary_reads(bucket: AsyncS3Path) -> None:
+    await (bucket / "lines").write_bytes(b"one\ntwo\n\nthree")
+    async with (bucket / "lines").open("rb") as f:
+        assert await f.read(2) == b"on"
+        assert await f.readline() == b"e\n"
+        assert await f.readline(2) == b"tw"
+        assert await f.readlines() == [b"o\n", b"\n", b"three"]
+        assert await f.read() == b""
+        assert await f.readline() == b""
+        await f.seek(0)
+        assert [line async for line in f] == [b"one\n", b"two\n", b"\n", b"three"]
+        await f.seek(0)
+        buffer = bytearray(5)
+        assert await f.readinto(buffer) == 5 and buffer == b"one\nt"
+        assert await f.read1(100) == b"wo\n\nthree"
+        await f.seek(0)
+        assert await f.readlines(5) == [b"one\n", b"two\n"]
+
+
+async def test_reads_straddling_part_boundaries(
+    bucket: AsyncS3Path, parts: TransferConfig, big: bytes
+) -> None:
+    path = bucket / "big.bin"
+    await path.write_bytes(big)
+    async with path.open("rb") as f:
+        chunks = []
+        while chunk := await f.read(MiB + 7):  # never aligned with the 5 MiB parts
+            chunks.append(chunk)
+        assert b"".join(chunks) == big
+        await f.seek(PART - 10)
+        assert await f.read(20) == big[PART - 10 : PART + 10]
+        await f.seek(2 * PART - 1)
+        assert await f.read(10) == big[2 * PART - 1 : 2 * PART + 9]  # into the short last part
+        await f.seek(0)
+        assert await f.read() == big
+        await f.seek(PART - 3)
+        view = bytearray(2 * PART)
+        count = await f.readinto(memoryview(view))
+        assert count == len(big) - (PART - 3)
+        assert view[:count] == big[PART - 3 :]
+        assert await f.read1() == b""
+
+
+async def test_seek_and_tell(bucket: AsyncS3Path, parts: TransferConfig, big: bytes) -> None:
+    path = bucket / "seek.bin"
+    await path.write_bytes(big)
+    size = len(big)
+    async with path.open("rb") as f:
+        assert await f.tell() == 0
+        assert await f.seek(PART + 5) == PART + 5  # forward
+        assert await f.read(4) == big[PART + 5 : PART + 9]
+        assert await f.tell() == PART + 9
+        assert await f.seek(-PART, os.SEEK_CUR) == 9  # back, relative
+        assert await f.read(3) == big[9:12]
+        assert await f.seek(7, os.SEEK_CUR) == 19  # forward, relative
+        assert await f.read(1) == big[19:20]
+        assert await f.seek(-50, os.SEEK_END) == size - 50  # from the end
+        assert await f.read() == big[-50:]
+        assert await f.tell() == size
+        assert await f.seek(10, os.SEEK_END) == size + 10  # past the end reads nothing
+        assert await f.read(5) == b""
+        await f.seek(3)
+        assert await f.read(2) == big[3:5]  # back to the start after the end
+        with pytest.raises(OSError):
+            await f.seek(-1)
+        with pytest.raises(ValueError):
+            await f.seek(0, 3)
+
+
+async def test_first_bytes_arrive_without_downloading_the_object(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy, big: bytes
+) -> None:
+    small_parts(bucket.bucket, read_ahead=1)
+    boto3_client.put_object(Bucket=bucket.bucket, Key="big", Body=big)
+    etag = boto3_client.head_object(Bucket=bucket.bucket, Key="big")["ETag"]
+    counter.clear()
+    async with (bucket / "big").open("rb") as f:
+        assert await f.read(1) == big[:1]
+        gets = [r for r in counter.requests if r.operation == "GetObject"]
+        assert counter.count("HeadObject") == 1
+        assert 1 <= len(gets) <= 2  # the first part and at most one part of read-ahead
+        assert f"bytes=0-{PART - 1}" in [r.headers["range"] for r in gets]
+        assert all(r.headers["if-match"] == etag for r in gets)
+    counter.clear()
+    async with (bucket / "big").open("rb") as f:  # random access: only the part it lands in
+        await f.seek(2 * PART + 100)
+        assert await f.read(5) == big[2 * PART + 100 : 2 * PART + 105]
+        await asyncio.sleep(0.05)
+    gets = [r for r in counter.requests if r.operation == "GetObject"]
+    assert [r.headers["range"] for r in gets] == [f"bytes={2 * PART}-{len(big) - 1}"]
+
+
+async def test_sequential_read_keeps_a_window_of_parts(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
+) -> None:
+    small_parts(bucket.bucket, read_ahead=2)
+    data = payload(5 * PART, seed=2)
+    boto3_client.put_object(Bucket=bucket.bucket, Key="five", Body=data)
+    counter.clear()
+    async with (bucket / "five").open("rb") as f:
+        await f.read(10)
+        for _ in range(100):  # the read-ahead requests are on their way
+            if counter.count("GetObject") >= 3:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
+        assert counter.count("GetObject") == 3  # the current part and two ahead
+        rest = await f.read()
+    assert data[:10] + rest == data
+    assert counter.count("GetObject") == 5  # each part once
+
+
+async def test_concurrent_overwrite_is_detected(
+    bucket: AsyncS3Path, boto3_client: Any
+) -> None:
+    put(boto3_client, bucket.bucket, "k", "version one")
+    async with (bucket / "k").open("rb") as f:
+        put(boto3_client, bucket.bucket, "k", "version two!")
+        with pytest.raises(S3ObjectChangedError, match="changed"):
+            await f.read()
+
+
+async def test_empty_object_reads_without_get(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
+) -> None:
+    put(boto3_client, bucket.bucket, "empty", b"")
+    counter.clear()
+    async with (bucket / "empty").open("rb") as f:
+        assert await f.read() == b""
+        assert await f.readline() == b""
+        assert [line async for line in f] == []
+    async with (bucket / "empty").open() as t:
+        assert await t.read() == ""
+    assert counter.operations() == {"HeadObject": 2}
+
+
+# -- binary writes ----------------------------------------------------------------------------
+
+
+async def test_small_write_is_one_put_with_registered_parameters(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy, parts: TransferConfig
+) -> None:
+    register_configuration_parameter(
+        PureS3Path(f"/{bucket.bucket}/typed/"),
+        parameters={"ContentType": "text/csv", "Metadata": {"origin": "test"}},
+    )
+    counter.clear()
+    async with (bucket / "typed" / "a.csv").open("wb") as f:
+        assert f.writable() and not f.readable() and not f.seekable()
+        assert await f.write(b"a,b\n") == 4
+        await f.writelines([b"1,2\n", memoryview(b"3,4\n")])
+        await f.flush()
+        assert await f.tell() == 12
+        assert keys_of(boto3_client, bucket.bucket) == []  # nothing visible before close
+    assert counter.operations() == {"PutObject": 1}
+    head = boto3_client.head_object(Bucket=bucket.bucket, Key="typed/a.csv")
+    assert head["ContentType"] == "text/csv" and head["Metadata"] == {"origin": "test"}
+    assert await (bucket / "typed" / "a.csv").read_bytes() == b"a,b\n1,2\n3,4\n"
+
+
+async def test_big_write_is_a_multipart_upload_with_parameters(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy, parts: TransferConfig
+) -> None:
+    register_configuration_parameter(
+        PureS3Path(f"/{bucket.bucket}/"),
+        parameters={
+            "transfer_config": parts,
+            "ContentType": "application/x-test",
+            "Metadata": {"kind": "multipart"},
+        },
+    )
+    data = payload(2 * PART + 3 * MiB, seed=3)
+    counter.clear()
+    async with (bucket / "mp.bin").open("wb") as f:
+        for start in range(0, len(data), 3 * MiB + 1):  # writes straddle the part edges
+            await f.write(data[start : start + 3 * MiB + 1])
+    ops = counter.operations()
+    assert ops["CreateMultipartUpload"] == 1 and ops["CompleteMultipartUpload"] == 1
+    assert ops["UploadPart"] == 3 and "PutObject" not in ops
+    sizes = sorted(int(r.headers["content-length"]) for r in counter.requests
+                   if r.operation == "UploadPart")
+    assert sizes[-2:] == [PART, PART]  # two full parts and a short last one
+    head = boto3_client.head_object(Bucket=bucket.bucket, Key="mp.bin")
+    assert head["ContentType"] == "application/x-test"
+    assert head["Metadata"] == {"kind": "multipart"}
+    assert head["ContentLength"] == len(data)
+    assert await (bucket / "mp.bin").read_bytes() == data
+
+
+async def test_threshold_edges(
+    bucket: AsyncS3Path, counter: CountingProxy, parts: TransferConfig
+) -> None:
+    exact = payload(PART, seed=4)
+    counter.clear()
+    async with (bucket / "exact").open("wb") as f:
+        await f.write(exact)
+    assert counter.operations() == {"PutObject": 1}  # == threshold: still one PutObject
+    counter.clear()
+    async with (bucket / "over").open("wb") as f:
+        await f.write(exact)
+        await f.write(b"!")
+    ops = counter.operations()
+    assert (ops["CreateMultipartUpload"], ops["UploadPart"]) == (1, 2)
+    assert await (bucket / "exact").read_bytes() == exact
+    assert await (bucket / "over").read_bytes() == exact + b"!"
+    async with (bucket / "empty").open("wb"):
+        pass
+    assert await (bucket / "empty").read_bytes() == b""
+
+
+async def test_exclusive_mode(
+    bucket: AsyncS3Path, boto3_client: Any, parts: TransferConfig
+) -> None:
+    put(boto3_client, bucket.bucket, "taken", "old")
+    with pytest.raises(FileExistsError, match="taken"):
+        async with (bucket / "taken").open("xb"):
+            pass
+    with pytest.raises(FileExistsError):
+        S3Path("/", bucket.bucket, "taken").open("x")
+    async with (bucket / "new").open("x") as f:
+        await f.write("created")
+    assert await (bucket / "new").read_text() == "created"
+    # created by someone else between open and close: the conditional write refuses
+    with pytest.raises(FileExistsError):
+        async with (bucket / "race").open("xb") as f:
+            await f.write(b"mine")
+            put(boto3_client, bucket.bucket, "race", "theirs")
+    assert await (bucket / "race").read_text() == "theirs"
+    with pytest.raises(FileExistsError):
+        async with (bucket / "race-mp").open("xb") as f:
+            await f.write(payload(PART + 10))
+            put(boto3_client, bucket.bucket, "race-mp", "theirs")
+    assert await (bucket / "race-mp").read_text() == "theirs"
+    assert uploads_of(boto3_client, bucket.bucket) == []
+
+
+async def test_append(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy, parts: TransferConfig
+) -> None:
+    async with (bucket / "log").open("a") as f:  # a missing object is created
+        await f.write("one\n")
+    async with (bucket / "log").open("a") as f:
+        assert await f.tell() == 4
+        await f.write("two\n")
+    async with (bucket / "log").open("ab") as b:
+        await b.write(b"three\n")
+    assert await (bucket / "log").read_text() == "one\ntwo\nthree\n"
+    base = payload(PART + 100, seed=5)  # past the threshold: copied server-side
+    put(boto3_client, bucket.bucket, "big-log", base)
+    counter.clear()
+    async with (bucket / "big-log").open("ab") as b:
+        await b.write(b"tail")
+    ops = counter.operations()
+    assert "GetObject" not in ops and ops["CompleteMultipartUpload"] == 1
+    assert any("x-amz-copy-source" in r.headers for r in counter.requests)
+    assert await (bucket / "big-log").read_bytes() == base + b"tail"
+    with pytest.raises(S3ObjectChangedError):  # changed meanwhile: the append fails
+        async with (bucket / "log").open("a") as f:
+            await f.write("lost?\n")
+            put(boto3_client, bucket.bucket, "log", "rewritten\n")
+    assert await (bucket / "log").read_text() == "rewritten\n"
+
+
+async def test_exception_inside_async_with_leaves_nothing(
+    bucket: AsyncS3Path, boto3_client: Any, parts: TransferConfig
+) -> None:
+    data = payload(2 * PART + 1, seed=6)
+    for name, body in [("small", b"tiny"), ("multipart", data)]:
+        with pytest.raises(RuntimeError, match="boom"):
+            async with (bucket / name).open("wb") as f:
+                await f.write(body)
+                raise RuntimeError("boom")
+    with pytest.raises(KeyError):
+        async with (bucket / "text").open("w") as t:
+            await t.write("x" * (PART + 1))
+            raise KeyError("boom")
+    assert keys_of(boto3_client, bucket.bucket) == []
+    assert uploads_of(boto3_client, bucket.bucket) == []
+
+
+async def test_cancellation_mid_write_leaves_nothing(
+    bucket: AsyncS3Path, boto3_client: Any, parts: TransferConfig
+) -> None:
+    chunk = payload(MiB, seed=7)
+    started = asyncio.Event()
+
+    async def writer() -> None:
+        async with (bucket / "cancelled").open("wb") as f:
+            while True:
+                await f.write(chunk)
+                if f._upload_id is not None:
+                    started.set()
+
+    task = asyncio.ensure_future(writer())
+    await asyncio.wait_for(started.wait(), 30)
+    await asyncio.sleep(0.05)  # let part uploads be in flight
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert keys_of(boto3_client, bucket.bucket) == []
+    assert uploads_of(boto3_client, bucket.bucket) == []
+
+
+async def test_explicit_abort(
+    bucket: AsyncS3Path, boto3_client: Any, parts: TransferConfig
+) -> None:
+    f = await (bucket / "aborted").open("wb")
+    assert isinstance(f, S3ObjectWriter)
+    await f.write(payload(PART + 1))
+    await f.flush()
+    await f.abort()
+    assert f.closed
+    with pytest.raises(ValueError):
+        await f.write(b"x")
+    await f.close()  # closing after abort does nothing
+    assert keys_of(boto3_client, bucket.bucket) == []
+    assert uploads_of(boto3_client, bucket.bucket) == []
+
+
+async def test_write_rejects_str_in_binary_mode_and_bytes_in_text_mode(
+    bucket: AsyncS3Path,
+) -> None:
+    async with (bucket / "b").open("wb") as f:
+        with pytest.raises(TypeError):
+            await f.write("text")
+        await f.write(b"ok")
+    async with (bucket / "t").open("w") as t:
+        with pytest.raises(TypeError):
+            await t.write(b"bytes")  # type: ignore[arg-type]
+        await t.write("ok")
+    assert await (bucket / "b").read_bytes() == b"ok"
+
+
+# -- text -------------------------------------------------------------------------------------
+
+TEXTS = [
+    "a\r\nb\rc\nd",
+    "\r\n\r\n\r",
+    "no newline at all",
+    "ünïcödé ✓ 日本語\r\nsecond ✓\rthird\n",
+    "trailing\r",
+    "",
+]
+
+
+@pytest.fixture
+def tiny_text_chunks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Decode 3 bytes at a time, so that CRLF pairs and characters straddle chunks."""
+    monkeypatch.setattr(file_module, "TEXT_CHUNK", 3)
+    yield
+
+
+@pytest.mark.parametrize("newline", [None, "", "\n", "\r", "\r\n"])
+async def test_text_reads_follow_open_newline_rules(
+    bucket: AsyncS3Path, tiny_text_chunks: None, newline: str | None
+) -> None:
+    for index, text in enumerate(TEXTS):
+        data = text.encode("utf-8")
+        await (bucket / f"t{index}").write_bytes(data)
+
+        def reference(data: bytes = data) -> io.TextIOWrapper:
+            return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=newline)
+
+        async with (bucket / f"t{index}").open("r", newline=newline) as f:
+            assert [line async for line in f] == reference().readlines()
+        async with (bucket / f"t{index}").open("r", newline=newline) as f:
+            assert await f.read() == reference().read()
+        async with (bucket / f"t{index}").open("r", newline=newline) as f:
+            ref = reference()
+            assert await f.read(2) == ref.read(2)
+            assert await f.readline(3) == ref.readline(3)
+            assert await f.readlines() == ref.readlines()
+
+
+async def test_text_encodings_and_errors(bucket: AsyncS3Path, tiny_text_chunks: None) -> None:
+    text = "héllo wörld ✓\nzweite Zeile\n"
+    await (bucket / "utf16").write_bytes(text.encode("utf-16"))
+    async with (bucket / "utf16").open(encoding="utf-16") as f:
+        assert await f.read() == text
+    await (bucket / "latin").write_bytes("café".encode("latin-1"))
+    async with (bucket / "latin").open(encoding="ascii", errors="replace") as f:
+        assert await f.read() == "caf\ufffd"
+    async with (bucket / "latin").open() as f:
+        with pytest.raises(UnicodeDecodeError):
+            await f.read()
+    async with (bucket / "w16").open("w", encoding="utf-16") as w:
+        await w.write("a")
+        await w.write("b\n")
+    assert await (bucket / "w16").read_bytes() == "ab\n".encode("utf-16")
+
+
+async def test_text_tell_and_seek_cookies(bucket: AsyncS3Path, tiny_text_chunks: None) -> None:
+    text = "première ligne\r\nzweite ✓\rthird 日本\nlast"
+    await (bucket / "t").write_bytes(text.encode("utf-8"))
+    async with (bucket / "t").open() as f:
+        cookies, lines = [], []
+        while True:
+            cookie = await f.tell()
+            line = await f.readline()
+            if not line:
+                break
+            cookies.append(cookie)
+            lines.append(line)
+        assert "".join(lines) == text.replace("\r\n", "\n").replace("\r", "\n")
+        for cookie, line in reversed(list(zip(cookies, lines, strict=True))):
+            await f.seek(cookie)
+            assert await f.readline() == line
+        await f.seek(0)
+        await f.read(5)
+        middle = await f.tell()
+        rest = await f.read()
+        await f.seek(middle)
+        assert await f.read() == rest
+        assert await f.seek(0, os.SEEK_END) == await f.tell()
+        assert await f.read() == ""
+        with pytest.raises(io.UnsupportedOperation):
+            await f.seek(3, os.SEEK_CUR)
+
+
+@pytest.mark.parametrize(
+    ("newline", "expected"),
+    [
+        (None, f"a{os.linesep}b{os.linesep}".encode()),
+        ("", b"a\nb\n"),
+        ("\n", b"a\nb\n"),
+        ("\r", b"a\rb\r"),
+        ("\r\n", b"a\r\nb\r\n"),
+    ],
+)
+async def test_text_writes_translate_newlines(
+    bucket: AsyncS3Path, newline: str | None, expected: bytes
+) -> None:
+    async with (bucket / "w").open("w", newline=newline) as f:
+        assert await f.write("a\n") == 2
+        await f.writelines(["b", "\n"])
+    assert await (bucket / "w").read_bytes() == expected
+
+
+# -- read_bytes / write_bytes use the parts ---------------------------------------------------
+
+
+async def test_read_and_write_bytes_use_parts_past_the_threshold(
+    bucket: AsyncS3Path, counter: CountingProxy, parts: TransferConfig, big: bytes
+) -> None:
+    counter.clear()
+    assert await (bucket / "big").write_bytes(bytearray(big)) == len(big)
+    ops = counter.operations()
+    assert (ops["CreateMultipartUpload"], ops["UploadPart"]) == (1, 3)
+    counter.clear()
+    assert await (bucket / "big").read_bytes() == big
+    ranges = sorted(r.headers["range"] for r in counter.requests if r.operation == "GetObject")
+    assert ranges == sorted(
+        [f"bytes=0-{PART - 1}", f"bytes={PART}-{2 * PART - 1}", f"bytes={2 * PART}-{len(big) - 1}"]
+    )
+    counter.clear()
+    await (bucket / "small").write_bytes(b"small")
+    assert await (bucket / "small").read_bytes() == b"small"
+    assert counter.operations() == {"PutObject": 1, "GetObject": 1}
+
+
+# -- memory -----------------------------------------------------------------------------------
+
+
+async def test_memory_stays_bounded_by_parts_times_window(
+    bucket: AsyncS3Path, boto3_client: Any
+) -> None:
+    """Writing and reading 40 MiB with 5 MiB parts and a window of 2 stays under 30 MiB."""
+    window = 2
+    small_parts(bucket.bucket, read_ahead=window, max_concurrency=window)
+    bound = 3 * PART * window
+    block = payload(MiB, seed=8)
+    blocks = 40
+    assert blocks * MiB > bound
+    path = bucket / "forty"
+    await (bucket / "warm-up").write_bytes(b"")  # the loop's client (botocore's models) first
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        async with path.open("wb") as f:
+            for i in range(blocks):
+                await f.write(block[i:] + block[:i])
+        write_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        total = 0
+        matches = True
+        async with path.open("rb") as r:
+            i = 0
+            while chunk := await r.read(MiB):
+                matches = matches and chunk == block[i:] + block[:i]
+                total += len(chunk)
+                i += 1
+        read_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert total == blocks * MiB and matches
+    print(f"peaks: write {write_peak / MiB:.1f} MiB, read {read_peak / MiB:.1f} MiB")
+    assert write_peak < bound, f"write peak {write_peak / MiB:.1f} MiB"
+    assert read_peak < bound, f"read peak {read_peak / MiB:.1f} MiB"
+    assert uploads_of(boto3_client, bucket.bucket) == []
+
+
+# -- the synchronous API: standard io objects -------------------------------------------------
+
+
+def test_sync_open_returns_io_objects(sync_bucket: S3Path) -> None:
+    path = sync_bucket / "io.bin"
+    with path.open("wb") as w:
+        assert isinstance(w, io.BufferedWriter)
+        w.write(b"0123456789")
+    with path.open("rb") as r:
+        assert isinstance(r, io.BufferedReader)
+        assert r.read(3) == b"012"
+        r.seek(-2, os.SEEK_END)
+        assert r.read() == b"89"
+        assert r.tell() == 10
+    with path.open("rb", buffering=0) as raw:
+        assert isinstance(raw, io.RawIOBase)
+        assert raw.read(4) == b"0123"
+        assert raw.readall() == b"456789"
+    with path.open() as t:
+        assert isinstance(t, io.TextIOWrapper)
+        assert t.read() == "0123456789"
+        assert t.name == f"s3://{sync_bucket.bucket}/io.bin"
+        assert t.mode == "r"
+
+
+def test_sync_text_lines_seek_and_tell(sync_bucket: S3Path) -> None:
+    path = sync_bucket / "lines.txt"
+    with path.open("w", newline="\r\n") as f:
+        f.writelines(["ä\n", "ö\n", "ü\n"])
+    with path.open() as f:
+        assert f.readline() == "ä\n"
+        mark = f.tell()
+        assert list(f) == ["ö\n", "ü\n"]
+        f.seek(mark)
+        assert f.read() == "ö\nü\n"
+    with path.open(newline="") as f:
+        assert f.readlines() == ["ä\r\n", "ö\r\n", "ü\r\n"]
+
+
+def test_sync_big_round_trip_through_parts(
+    sync_bucket: S3Path, boto3_client: Any, big: bytes
+) -> None:
+    small_parts(sync_bucket.bucket)
+    with (sync_bucket / "big").open("wb") as w:
+        for start in range(0, len(big), 300_001):
+            w.write(big[start : start + 300_001])
+    assert uploads_of(boto3_client, sync_bucket.bucket) == []
+    with (sync_bucket / "big").open("rb") as r:
+        assert r.read(10) == big[:10]
+        r.seek(PART - 5)
+        assert r.read(10) == big[PART - 5 : PART + 5]
+        r.seek(0)
+        assert r.read() == big
+
+
+def test_sync_exception_inside_with_aborts(
+    sync_bucket: S3Path, boto3_client: Any, big: bytes
+) -> None:
+    small_parts(sync_bucket.bucket)
+    for mode, body in [("wb", big), ("w", "text")]:
+        with pytest.raises(ZeroDivisionError), (sync_bucket / "aborted").open(mode) as f:
+            f.write(body)
+            _ = 1 / 0
+    with pytest.raises(ZeroDivisionError), (sync_bucket / "raw").open("wb", buffering=0) as raw:
+        raw.write(big)
+        _ = 1 / 0
+    assert keys_of(boto3_client, sync_bucket.bucket) == []
+    assert uploads_of(boto3_client, sync_bucket.bucket) == []
+
+
+def test_csv(sync_bucket: S3Path) -> None:
+    rows = [["name", "value"], ["a, with comma", "1"], ['quote "q"', "2"], ["line\nbreak", "3"]]
+    with (sync_bucket / "data.csv").open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    with (sync_bucket / "data.csv").open(newline="") as f:
+        assert list(csv.reader(f)) == rows
+
+
+def test_json(sync_bucket: S3Path) -> None:
+    document = {"name": "ünïcode ✓", "numbers": list(range(100)), "nested": {"a": [None, True]}}
+    with (sync_bucket / "doc.json").open("w") as f:
+        json.dump(document, f)
+    with (sync_bucket / "doc.json").open() as f:
+        assert json.load(f) == document
+
+
+def test_zipfile(sync_bucket: S3Path) -> None:
+    members = {f"dir/member{i}.txt": payload(50_000 + i, seed=i) for i in range(5)}
+    with (sync_bucket / "archive.zip").open("wb") as f, zipfile.ZipFile(f, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+    with (sync_bucket / "archive.zip").open("rb") as r, zipfile.ZipFile(r) as archive:
+        assert sorted(archive.namelist()) == sorted(members)
+        for name in reversed(list(members)):  # random access: seek back and forth
+            assert archive.read(name) == members[name]
+        assert archive.testzip() is None
+
+
+def test_tarfile(sync_bucket: S3Path) -> None:
+    members = {f"m{i}.bin": payload(30_000 * (i + 1), seed=i) for i in range(3)}
+    with (sync_bucket / "archive.tar").open("wb") as f, tarfile.open(
+        fileobj=f, mode="w"
+    ) as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    with (sync_bucket / "archive.tar").open("rb") as r, tarfile.open(fileobj=r) as archive:
+        assert archive.getnames() == list(members)
+        for name, data in reversed(members.items()):
+            extracted = archive.extractfile(name)
+            assert extracted is not None and extracted.read() == data
+    with (sync_bucket / "archive.tar.gz").open("wb") as f, tarfile.open(
+        fileobj=f, mode="w|gz"
+    ) as stream:
+        info = tarfile.TarInfo("streamed")
+        info.size = 5
+        stream.addfile(info, io.BytesIO(b"hello"))
+    with (sync_bucket / "archive.tar.gz").open("rb") as r, tarfile.open(
+        fileobj=r, mode="r|gz"
+    ) as stream:
+        member = stream.next()
+        assert member is not None and member.name == "streamed"
+
+
+def test_shutil_copyfileobj_both_ways(sync_bucket: S3Path, tmp_path: Any, big: bytes) -> None:
+    small_parts(sync_bucket.bucket)
+    local = tmp_path / "source.bin"
+    local.write_bytes(big)
+    with local.open("rb") as source, (sync_bucket / "copied").open("wb") as target:
+        shutil.copyfileobj(source, target)
+    back = tmp_path / "back.bin"
+    with (sync_bucket / "copied").open("rb") as source, back.open("wb") as target:
+        shutil.copyfileobj(source, target, 1024 * 1024)
+    assert back.read_bytes() == big
+
+
+async def test_sync_open_works_inside_a_running_loop(sync_bucket: S3Path) -> None:
+    """A FastAPI-style handler (a thread with its own loop) can use the sync API."""
+    with (sync_bucket / "in-loop").open("w") as f:
+        f.write("fine")
+    with (sync_bucket / "in-loop").open() as f:
+        assert f.read() == "fine"
+
+
+@pytest.mark.needs("versioning")
+async def test_a_versioned_path_opens_its_version(
+    bucket: AsyncS3Path, boto3_client: Any, parts: TransferConfig, big: bytes
+) -> None:
+    from aios3path import AsyncVersionedS3Path, VersionedS3Path
+
+    boto3_client.put_bucket_versioning(
+        Bucket=bucket.bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    first = boto3_client.put_object(Bucket=bucket.bucket, Key="k", Body=big)["VersionId"]
+    put(boto3_client, bucket.bucket, "k", "the latest")
+    old = AsyncVersionedS3Path("/", bucket.bucket, "k", version_id=first)
+    async with old.open("rb") as f:
+        await f.seek(PART - 1)
+        assert await f.read(2) == big[PART - 1 : PART + 1]
+    assert await old.read_bytes() == big
+    with VersionedS3Path("/", bucket.bucket, "k", version_id=first).open("rb") as r:
+        assert r.read(3) == big[:3]
+    async with (bucket / "k").open() as latest:
+        assert await latest.read() == "the latest"
