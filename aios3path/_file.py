@@ -46,7 +46,7 @@ _F = TypeVar("_F")
 BODY_CHUNK = 256 * 1024
 
 #: Request bodies larger than this are sent from a ``BytesIO`` (see :func:`as_body`).
-LARGE_BODY = 1024 * 1024
+LARGE_BODY = _s3.LARGE_BODY
 
 #: Times a ranged read resumes after its connection broke mid-body.
 STREAM_ATTEMPTS = 3

@@ -12,6 +12,7 @@ only those its S3 API accepts (``ServerSideEncryption`` reaches ``PutObject`` bu
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -108,7 +109,7 @@ async def put_object(
     with s3_errors(uri):
         extra = _accepted(client, "PutObject", params, "Bucket", "Key", "Body", *arguments)
         response: dict[str, Any] = await client.put_object(
-            Bucket=bucket, Key=key, Body=body, **extra, **arguments
+            Bucket=bucket, Key=key, Body=_request_body(body), **extra, **arguments
         )
         return response
 
@@ -384,6 +385,31 @@ async def copy_object(
         return response
 
 
+#: Request bodies larger than this go to aiohttp as a ``BytesIO``: it sends those in chunks,
+#: yielding to the event loop, where a large ``bytes`` body is written in one piece.
+LARGE_BODY = 1024 * 1024
+
+_PART_CHECKSUMS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256")
+
+
+def _request_body(data: Any) -> Any:
+    if isinstance(data, (bytes, bytearray)) and len(data) > LARGE_BODY:
+        return io.BytesIO(data)
+    return data
+
+
+def _checksums_parts(client: Any) -> bool:
+    setting = getattr(client.meta.config, "request_checksum_calculation", None)
+    return setting in (None, "when_supported")
+
+
+def _part(part_number: int, result: Mapping[str, Any]) -> dict[str, Any]:
+    """A part for ``CompleteMultipartUpload``: number, ETag and the checksum S3 reported."""
+    part: dict[str, Any] = {"PartNumber": part_number, "ETag": result["ETag"]}
+    part.update({name: result[name] for name in _PART_CHECKSUMS if result.get(name)})
+    return part
+
+
 async def create_multipart_upload(
     client: Any,
     uri: str,
@@ -392,7 +418,13 @@ async def create_multipart_upload(
     params: Mapping[str, Any] = {},
     **arguments: Any,
 ) -> str:
-    """``CreateMultipartUpload`` with the registered parameters; returns the upload id."""
+    """``CreateMultipartUpload`` with the registered parameters; returns the upload id.
+
+    Where botocore checksums requests (its default), the upload declares CRC32 so that the
+    parts' checksums, which botocore adds to each ``UploadPart``, are accepted at completion.
+    """
+    if "ChecksumAlgorithm" not in arguments and _checksums_parts(client):
+        arguments["ChecksumAlgorithm"] = "CRC32"
     with s3_errors(uri):
         extra = _accepted(client, "CreateMultipartUpload", params, "Bucket", "Key", *arguments)
         response = await client.create_multipart_upload(
@@ -422,10 +454,10 @@ async def upload_part(
             Key=key,
             UploadId=upload_id,
             PartNumber=part_number,
-            Body=body,
+            Body=_request_body(body),
             **extra,
         )
-    return {"PartNumber": part_number, "ETag": response["ETag"]}
+    return _part(part_number, response)
 
 
 async def upload_part_copy(
@@ -454,7 +486,7 @@ async def upload_part_copy(
         arguments["CopySourceIfMatch"] = source_etag
     with s3_errors(uri):
         response = await client.upload_part_copy(**arguments)
-    return {"PartNumber": part_number, "ETag": response["CopyPartResult"]["ETag"]}
+    return _part(part_number, response["CopyPartResult"])
 
 
 async def complete_multipart_upload(
