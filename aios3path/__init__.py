@@ -19,13 +19,20 @@ from ._errors import (
     S3PermissionError,
     S3ValueError,
 )
+from ._file import (
+    S3ObjectChangedError,
+    S3ObjectReader,
+    S3ObjectWriter,
+    S3TextReader,
+    S3TextWriter,
+)
 from ._path import AsyncS3Path, AsyncVersionedS3Path, S3OwnerNotFoundError
 from ._pool import aclose
 from ._pure import PureS3Path, PureVersionedS3Path
 from ._stat import StatResult
 from ._sync import S3Path, VersionedS3Path
 from ._transfer_config import TransferConfig
-from ._tree import S3DeleteError
+from ._tree import S3DeleteError, S3TransferError
 
 __version__ = "0.1.0"
 
@@ -41,9 +48,15 @@ __all__ = [
     "S3Error",
     "S3FileExistsError",
     "S3FileNotFoundError",
+    "S3ObjectChangedError",
+    "S3ObjectReader",
+    "S3ObjectWriter",
     "S3OwnerNotFoundError",
     "S3Path",
     "S3PermissionError",
+    "S3TextReader",
+    "S3TextWriter",
+    "S3TransferError",
     "S3ValueError",
     "StatResult",
     "TransferConfig",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import pathlib
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -11,7 +12,10 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any, TypeVar, cast, overload
 
+import aiofiles.os
+
 from . import _file, _s3, _transfer
+from ._concurrency import map_bounded
 from ._config import configuration_map
 from ._copy import copy_object
 from ._errors import S3Error, S3FileNotFoundError, make_error
@@ -21,7 +25,7 @@ from ._pool import get_client
 from ._pure import PureS3Path, PureVersionedS3Path
 from ._stat import StatResult
 from ._target import Target
-from ._tree import delete_prefix, transfer_prefix
+from ._tree import delete_keys, delete_prefix, transfer_prefix
 from ._unsupported import NoLocalFilesystemMixin
 
 _P = TypeVar("_P", bound="AsyncS3Path")
@@ -598,7 +602,54 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             )
         return destination
 
-    async def rename(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P:
+    async def _move_to_local(self, target: os.PathLike[str]) -> pathlib.Path:
+        """Download this object, or every key below this "directory", then delete the source.
+
+        Each key is deleted only after its download completed; a failure leaves the keys not
+        yet downloaded where they were (and no partial local file).
+        """
+        local = pathlib.Path(target)
+        request = await self._request()
+        if await self._head_or_none(request) is not None:
+            await self.download_to(local)
+            await _s3.delete_object(
+                request.client, request.uri, request.bucket, request.key, request.params
+            )
+            return local
+        prefix = self._directory_prefix
+        moved = 0
+        async for page in iter_pages(
+            request.client, request.uri, request.bucket, prefix, params=request.params
+        ):
+            keys = [e.key for e in page.objects if not e.key.endswith("/")]
+
+            async def fetch(key: str) -> None:
+                destination = local.joinpath(*key[len(prefix) :].split("/"))
+                await aiofiles.os.makedirs(destination.parent, exist_ok=True)
+                source = self._listing_type()._from_listing(request.bucket, key)
+                await source.download_to(destination)
+
+            await map_bounded(fetch, keys, request.transfer.max_concurrency)
+            markers = [e.key for e in page.objects if e.key.endswith("/")]
+            await delete_keys(
+                request.client, request.uri, request.bucket, keys + markers, request.params
+            )
+            moved += len(page.objects)
+        if not moved:
+            raise make_error(
+                S3FileNotFoundError, self._uri, "no such object or directory", "ListObjectsV2"
+            )
+        return local
+
+    @overload
+    async def rename(self, target: pathlib.PurePath) -> pathlib.Path: ...
+
+    @overload
+    async def rename(self: _P, target: str | PureS3Path) -> _P: ...
+
+    async def rename(
+        self: _P, target: str | os.PathLike[str] | PureS3Path
+    ) -> _P | pathlib.Path:
         """Move this object, or every key of this "directory", to ``target``; return it.
 
         A ``str`` target is an S3 path (as in s3path). Objects are copied server-side
@@ -610,16 +661,35 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         keys per ``DeleteObjects``. A failure part-way raises :class:`S3TransferError` saying
         what was and was not moved: no key is ever in neither place. Existing target keys are
         overwritten, as POSIX ``rename`` does.
+
+        A local ``pathlib.Path`` target downloads the object (or the directory's keys, as a
+        tree of files) there and then deletes the source; the local path is returned.
         """
+        if _is_local(target):
+            return await self._move_to_local(target)  # type: ignore[arg-type]
         return await self._transfer(target, delete_source=True)
 
-    async def replace(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P:
+    @overload
+    async def replace(self, target: pathlib.PurePath) -> pathlib.Path: ...
+
+    @overload
+    async def replace(self: _P, target: str | PureS3Path) -> _P: ...
+
+    async def replace(
+        self: _P, target: str | os.PathLike[str] | PureS3Path
+    ) -> _P | pathlib.Path:
         """The same as :meth:`rename` (S3 overwrites either way)."""
-        return await self._transfer(target, delete_source=True)
+        return await self.rename(target)  # type: ignore[arg-type]
 
-    async def move(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P:
+    @overload
+    async def move(self, target: pathlib.PurePath) -> pathlib.Path: ...
+
+    @overload
+    async def move(self: _P, target: str | PureS3Path) -> _P: ...
+
+    async def move(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P | pathlib.Path:
         """Python 3.14's ``move``: :meth:`rename`, returning the new path."""
-        return await self._transfer(target, delete_source=True)
+        return await self.rename(target)  # type: ignore[arg-type]
 
     async def move_into(self: _P, target_dir: str | os.PathLike[str] | PureS3Path) -> _P:
         """Move this path into the "directory" ``target_dir``, keeping its name."""
@@ -900,3 +970,8 @@ def _recursive_pattern(pattern: str) -> str:
     if pattern.startswith("/"):
         raise NotImplementedError("Non-relative patterns are unsupported")
     return "**/" + pattern
+
+
+def _is_local(target: object) -> bool:
+    """True for a local path object (``pathlib.Path`` and friends); a ``str`` stays an S3 path."""
+    return isinstance(target, os.PathLike) and not isinstance(target, PureS3Path)

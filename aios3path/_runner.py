@@ -54,7 +54,7 @@ class _Runner:
 
     def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         loop = self.loop()
-        if self._thread is threading.current_thread():
+        if on_runner_thread():
             coroutine.close()
             raise RuntimeError(
                 "the synchronous S3Path API was called from aios3path's own event loop "
@@ -100,6 +100,11 @@ async def _cancel_remaining() -> None:
 
 
 _runner = _Runner()
+
+
+def on_runner_thread() -> bool:
+    """True when called from the background loop's own thread (sync calls would deadlock)."""
+    return _runner._thread is threading.current_thread()
 
 
 def run(coroutine: Coroutine[Any, Any, _T]) -> _T:

@@ -14,7 +14,6 @@ local file, which keeps what was written.
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Coroutine
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
@@ -36,9 +35,7 @@ _T = TypeVar("_T")
 DEFAULT_SYNC_BUFFER_SIZE = 1024 * 1024
 
 
-def _on_runner_thread() -> bool:
-    thread = getattr(_runner._runner, "_thread", None)
-    return thread is threading.current_thread()
+_on_runner_thread = _runner.on_runner_thread
 
 
 def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
