@@ -6,7 +6,7 @@ import io
 import os
 import pathlib
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from types import MappingProxyType
@@ -730,15 +730,34 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         ) as text:
             return text.read()
 
-    async def write_bytes(self, data: bytes | bytearray | memoryview) -> int:
+    async def _write_request(
+        self, content_type: str | None, metadata: Mapping[str, str] | None
+    ) -> Target:
+        """The target of a write, with this call's content type and metadata (if any)."""
+        self._require_key()
+        extra: dict[str, Any] = {}
+        if content_type is not None:
+            extra["ContentType"] = content_type
+        if metadata is not None:
+            extra["Metadata"] = {str(k): str(v) for k, v in metadata.items()}
+        return (await self._request()).with_parameters(extra)
+
+    async def write_bytes(
+        self,
+        data: bytes | bytearray | memoryview,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> int:
         """Replace the object's content with ``data``; returns the number of bytes written.
 
         The registered ``parameters`` (encryption, storage class, content type, metadata) are
-        sent with the write. Past ``multipart_threshold`` the data goes as a multipart upload
-        (parts of ``multipart_chunksize``, ``max_concurrency`` at once), aborted on failure.
+        sent with the write; ``content_type`` and ``metadata`` (user metadata, read back as
+        ``stat().metadata``) override them for this write. Past ``multipart_threshold`` the
+        data goes as a multipart upload (parts of ``multipart_chunksize``,
+        ``max_concurrency`` at once), aborted on failure.
         """
-        self._require_key()
-        return await _transfer.write_object(await self._request(), data)
+        return await _transfer.write_object(await self._write_request(content_type, metadata), data)
 
     async def write_text(
         self,
@@ -746,11 +765,14 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         encoding: str | None = None,
         errors: str | None = None,
         newline: str | None = None,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> int:
         """Replace the object's content with ``data`` encoded; returns the number of characters.
 
         UTF-8 unless ``encoding`` says otherwise; ``newline`` translates ``\\n`` as
-        :func:`open` does.
+        :func:`open` does; ``content_type`` and ``metadata`` as for :meth:`write_bytes`.
         """
         if not isinstance(data, str):
             raise TypeError(f"data must be str, not {type(data).__name__}")
@@ -760,7 +782,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         ) as text:
             text.write(data)
             body = buffer.getvalue()
-        await self.write_bytes(body)
+        await self.write_bytes(body, content_type=content_type, metadata=metadata)
         return len(data)
 
     # -- streams and transfers (open, upload_from, download_to) --
@@ -859,16 +881,23 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         self._require_key()
         return _file.open_async(self._request, mode, buffering, encoding, errors, newline)
 
-    async def upload_from(self, local_path: str | os.PathLike[str]) -> int:
+    async def upload_from(
+        self,
+        local_path: str | os.PathLike[str],
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> int:
         """Upload the local file ``local_path`` to this key; returns the number of bytes.
 
         Up to ``multipart_threshold`` one ``PutObject``, above it a multipart upload with parts
         read through :mod:`aiofiles` and sent ``max_concurrency`` at once (aborted on failure:
         no object, no parts). The registered ``callback_class`` is instantiated with the local
         path (a ``str``) and called with the bytes sent, adding up to the file size.
+        ``content_type`` and ``metadata`` are as for :meth:`write_bytes`.
         """
-        self._require_key()
-        return await _transfer.upload_file(await self._request(), local_path)
+        request = await self._write_request(content_type, metadata)
+        return await _transfer.upload_file(request, local_path)
 
     async def download_to(self, local_path: str | os.PathLike[str]) -> int:
         """Download this object into the local file ``local_path``; returns the number of bytes.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from ._config import Resolved
@@ -37,6 +39,14 @@ class Target:
     def same_endpoint(self, other: Target) -> bool:
         """True when both are served by the same client settings (server-side copy works)."""
         return self.resolved.settings is other.resolved.settings
+
+    def with_parameters(self, extra: Mapping[str, Any]) -> Target:
+        """The same target with ``extra`` S3 parameters over the registered ones."""
+        if not extra:
+            return self
+        parameters = MappingProxyType({**self.resolved.parameters, **extra})
+        resolved = replace(self.resolved, parameters=parameters)
+        return Target(self.client, resolved, self.bucket, self.key, self.uri)
 
     def at(self, key: str) -> Target:
         """The same bucket and settings, for another key."""

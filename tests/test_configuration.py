@@ -331,3 +331,27 @@ def test_objects_made_by_boto3_are_read_by_aios3path(
 ) -> None:
     put(boto3_client, sync_bucket.bucket, "made/by/boto3", "hello")
     assert (sync_bucket / "made" / "by" / "boto3").read_text() == "hello"
+
+
+async def test_a_write_can_set_content_type_and_metadata(
+    bucket: AsyncS3Path, boto3_client: Any, tmp_path: Any
+) -> None:
+    register_configuration_parameter(
+        PureS3Path("/", bucket.bucket), parameters={"Metadata": {"team": "registered"}}
+    )
+    path = bucket / "page.html"
+    await path.write_text("<p>hi</p>", content_type="text/html", metadata={"author": "me"})
+    head = boto3_client.head_object(Bucket=bucket.bucket, Key="page.html")
+    assert head["ContentType"] == "text/html"
+    assert head["Metadata"] == {"author": "me"}  # this write's metadata replaces the default
+    stat = await path.stat()
+    assert stat is not None and stat.metadata == {"author": "me"}
+    local = tmp_path / "data.json"
+    local.write_text("{}")
+    S3Path(bucket / "data.json").upload_from(local, content_type="application/json")
+    assert boto3_client.head_object(Bucket=bucket.bucket, Key="data.json")["ContentType"] == (
+        "application/json"
+    )
+    await (bucket / "plain").write_bytes(b"x")
+    plain = boto3_client.head_object(Bucket=bucket.bucket, Key="plain")
+    assert plain["Metadata"] == {"team": "registered"}
