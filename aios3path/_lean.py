@@ -324,6 +324,17 @@ class LeanClient:
         byte_range: tuple[int, int] | None,
     ) -> bytes:
         """``GetObject``: the body, whole (checksum verified) or the inclusive byte range."""
+        body, _, _ = await self.get_object_with_size(bucket, key, params, byte_range)
+        return body
+
+    async def get_object_with_size(
+        self,
+        bucket: str,
+        key: str,
+        params: Mapping[str, Any],
+        byte_range: tuple[int, int] | None,
+    ) -> tuple[bytes, int, str | None]:
+        """``GetObject`` returning ``(body, the object's whole size, its ETag)``."""
         query, headers = self._wire_parameters("GetObject", params)
         if byte_range is not None:
             headers["range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
@@ -344,7 +355,12 @@ class LeanClient:
                     "ResponseMetadata": {"HTTPStatusCode": status},
                 }
                 raise ClientError(mismatch, "GetObject")
-        return body
+        size = len(body)
+        content_range = response_headers.get("content-range", "")
+        if status == 206 and "/" in content_range:
+            total = content_range.rsplit("/", 1)[1]
+            size = int(total) if total.isdigit() else size
+        return body, size, response_headers.get("etag")
 
     async def list_objects_v2(
         self,

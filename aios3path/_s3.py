@@ -96,6 +96,30 @@ async def get_object(
         return data
 
 
+async def get_object_start(
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    params: Mapping[str, Any],
+    length: int,
+) -> tuple[bytes, int, str | None] | None:
+    """The first ``length`` bytes of an object with its whole size and ETag, in one GET.
+
+    Only through the lean path (``None`` where it does not serve the request: use
+    :func:`open_object` then). An empty object raises ``InvalidRange`` like any ranged GET.
+    """
+    lean: LeanClient | None = getattr(client, "lean", None)
+    if lean is None:
+        return None
+    with s3_errors(uri):
+        extra = _accepted(client, "GetObject", params, "Bucket", "Key", "Range")
+        try:
+            return await lean.get_object_with_size(bucket, key, extra, (0, length - 1))
+        except Unsupported:
+            return None
+
+
 async def put_object(
     client: Any,
     uri: str,

@@ -73,6 +73,32 @@ def _sync_twin(path: Any) -> Any:
 # -- read_bytes / write_bytes -----------------------------------------------------------------
 
 
+async def _read_start(target: Target, length: int) -> tuple[bytes, int, str | None]:
+    """The object's first ``length`` bytes, its whole size and ETag, from one ranged GET."""
+    start = await _s3.get_object_start(
+        target.client, target.uri, target.bucket, target.key, target.params, length
+    )
+    if start is not None:
+        return start
+    async with _s3.open_object(
+        target.client,
+        target.uri,
+        target.bucket,
+        target.key,
+        target.params,
+        byte_range=(0, length - 1),
+    ) as body:
+        chunks = []
+        received = 0
+        while received < body.content_length:
+            chunk = await body.read(min(1 << 20, body.content_length - received))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            received += len(chunk)
+        return b"".join(chunks), body.total_size, body.etag
+
+
 async def read_object(target: Target) -> bytes:
     """The whole object: one GET if it is small, parts in parallel past the threshold.
 
@@ -83,36 +109,22 @@ async def read_object(target: Target) -> bytes:
     config = target.transfer
     first_size = max(config.multipart_threshold, config.multipart_chunksize, 1)
     try:
-        async with _s3.open_object(
-            target.client,
-            target.uri,
-            target.bucket,
-            target.key,
-            target.params,
-            byte_range=(0, first_size - 1),
-        ) as body:
-            size, etag = body.total_size, body.etag
-            data = bytearray(size)
-            filled = 0
-            while filled < body.content_length:
-                chunk = await body.read(min(1 << 20, body.content_length - filled))
-                if not chunk:
-                    break
-                data[filled : filled + len(chunk)] = chunk
-                filled += len(chunk)
+        start, size, etag = await _read_start(target, first_size)
     except S3ValueError as error:
         if error.code != "InvalidRange":
             raise
-        # An empty object has no byte 0 to range over.
-        return await _s3.get_object(
-            target.client, target.uri, target.bucket, target.key, target.params
-        )
+        start, size, etag = b"", -1, None  # an empty object has no byte 0 to range over
     except _s3.ObjectStreamError:
-        filled, size, etag = 0, -1, None
+        start, size, etag = b"", -1, None
+    filled = len(start)
+    if 0 <= size <= filled:
+        return start
     if size < 0 or filled < min(first_size, size):
         return await _s3.get_object(
             target.client, target.uri, target.bucket, target.key, target.params
         )
+    data = bytearray(size)
+    data[:filled] = start
     if size > filled:
         part = max(config.multipart_chunksize, 1)
         view = memoryview(data)
