@@ -35,6 +35,10 @@ class GlobPlan:
     #: True when some segment is ``**``.
     recursive: bool
     matcher: re.Pattern[str]
+    #: For a pattern ending in ``**`` after other segments (``*/**``): the pattern without its
+    #: final ``**``, which "directories" also match, since ``**`` matches zero segments there
+    #: (Python 3.13's ``glob("*/**")`` yields each directory ``d`` as well as what is below it).
+    dir_matcher: re.Pattern[str] | None = None
 
 
 def plan_glob(directory_prefix: str, pattern: str, *, case_sensitive: bool | None) -> GlobPlan:
@@ -74,7 +78,23 @@ def plan_glob(directory_prefix: str, pattern: str, *, case_sensitive: bool | Non
         dirs_only=dirs_only,
         recursive=recursive,
         matcher=compile_full_match("/".join(rest), flags),
+        dir_matcher=_final_double_star_dir_matcher(rest, flags),
     )
+
+
+def _final_double_star_dir_matcher(segments: tuple[str, ...], flags: int) -> re.Pattern[str] | None:
+    """The matcher of ``segments`` without a final ``**`` (``None`` if there is none to drop).
+
+    ``**`` at the end matches zero segments too: ``*/**`` yields the directories ``*`` matches.
+    The full matcher cannot say so (``[^/]+/.*`` needs the ``/``), and must not (a *file* that
+    ``*`` matches is not yielded), so directories are also tried against this one.
+    """
+    if segments[-1] != "**":
+        return None
+    head = list(segments)
+    while head and head[-1] == "**":
+        head.pop()
+    return compile_full_match("/".join(head), flags) if head else None
 
 
 def _literal_head(segment: str) -> str:
@@ -140,14 +160,23 @@ class CandidateFilter:
             directory = "/".join(segments[:depth])
             if self._is_new_dir(directory) and self._matches(directory):
                 yield directory
-        elif len(segments) == depth and not is_dir:
-            if self._matches(relative, file=True) and self._is_new_file(relative):
-                yield relative
+        elif (
+            len(segments) == depth
+            and not is_dir
+            and self._matches(relative, file=True)
+            and self._is_new_file(relative)
+        ):
+            yield relative
 
     def _matches(self, relative: str, file: bool = False) -> bool:
-        if file and self._plan.dirs_only:
+        plan = self._plan
+        if file and plan.dirs_only:
             return False
-        return self._plan.matcher.fullmatch(relative) is not None
+        if plan.matcher.fullmatch(relative) is not None:
+            return True
+        return (
+            not file and plan.dir_matcher is not None and bool(plan.dir_matcher.fullmatch(relative))
+        )
 
     def _is_new_dir(self, directory: str) -> bool:
         """True the first time ``directory`` is seen (as a directory or as a file)."""
@@ -159,9 +188,8 @@ class CandidateFilter:
         while len(stack) < depth:
             stack.append("\0")  # an ancestor not yielded through this stack (filled below)
         stack.append(directory)
-        if directory in self._recent_set:  # a file of the same name was yielded just before
-            return False
-        return True
+        # False if a file of the same name was yielded just before.
+        return directory not in self._recent_set
 
     def _is_new_file(self, relative: str) -> bool:
         """Remember a yielded file: a directory of the same name may follow it."""
