@@ -70,6 +70,25 @@ class ClientSettings:
     #: What the settings were made from, for messages.
     source: str = "environment"
 
+    def endpoint_identity(self) -> tuple[Any, ...]:
+        """What decides where requests go and as whom: equal for settings that reach the same
+        store with the same credentials (then copies between them can stay server-side)."""
+        config = getattr(self.config, "_user_provided_options", None)
+        return (
+            self.endpoint_url,
+            self.region_name,
+            self.aws_access_key_id,
+            self.aws_secret_access_key,
+            self.aws_session_token,
+            self.verify,
+            self.use_ssl,
+            self.profile_name,
+            repr(sorted(config.items())) if config else None,
+            id(self.aio_session),
+            id(self.botocore_session),
+            id(self.sync_credentials),
+        )
+
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``AioSession.create_client("s3", ...)`` (config excluded)."""
         kwargs: dict[str, Any] = {"use_ssl": self.use_ssl}

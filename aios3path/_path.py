@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from types import MappingProxyType
-from typing import Any, TypeVar, cast, overload
+from typing import Any, NamedTuple, TypeVar, cast, overload
 
 import aiofiles.os
 
@@ -47,6 +47,12 @@ class S3OwnerNotFoundError(S3FileNotFoundError, KeyError):
 
     def __str__(self) -> str:
         return str(self.strerror)
+
+
+class WalkError(NamedTuple):
+    """An error met by a walk, passed through a page for the sync API to hand to on_error."""
+
+    error: OSError
 
 
 class AsyncS3Path(NoLocalFilesystemMixin):
@@ -524,10 +530,23 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         top_down: bool = True,
         on_error: Callable[[OSError], object] | None = None,
         follow_symlinks: bool = False,
-    ) -> AsyncIterator[list[tuple[_P, list[str], list[str]]]]:
-        """:meth:`walk`, one directory per page (so pruning ``dirnames`` works in sync code)."""
-        async for entry in self.walk(top_down, on_error, follow_symlinks):
-            yield [entry]
+    ) -> AsyncIterator[list[tuple[_P, list[str], list[str]] | WalkError]]:
+        """:meth:`walk`, one directory per page (so pruning ``dirnames`` works in sync code).
+
+        Errors are not handed to ``on_error`` here (that would run it on the event loop's
+        thread) but yielded in order as :class:`WalkError` items, for the caller to hand on.
+        """
+        errors: list[OSError] = []
+        collect = errors.append if on_error is not None else None
+        async for entry in self.walk(top_down, collect, follow_symlinks):
+            page: list[tuple[_P, list[str], list[str]] | WalkError] = [
+                WalkError(e) for e in errors
+            ]
+            errors.clear()
+            page.append(entry)
+            yield page
+        if errors:
+            yield [WalkError(e) for e in errors]
 
     async def walk(
         self: _P,
@@ -552,6 +571,8 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             try:
                 dirnames, filenames, found = await item._scan()
                 if item is self and not found and self.key:
+                    if await self._head_or_none(await self._request()) is not None:
+                        raise NotADirectoryError(f"{self._uri}: is an object, not a directory")
                     raise make_error(
                         S3FileNotFoundError, self._uri, "no such directory", "ListObjectsV2"
                     )
@@ -994,8 +1015,10 @@ __all__ = ["AsyncS3Path", "AsyncVersionedS3Path", "S3Error", "S3OwnerNotFoundErr
 
 
 def _recursive_pattern(pattern: str) -> str:
-    if not isinstance(pattern, str) or not pattern:
-        raise ValueError(f"Unacceptable pattern: {pattern!r}")
+    if not isinstance(pattern, str):
+        raise TypeError(f"pattern must be str, not {type(pattern).__name__!r}")
+    if not pattern:
+        return "**/"  # pathlib: rglob("") is glob("**/"), every directory
     if pattern.startswith("/"):
         raise NotImplementedError("Non-relative patterns are unsupported")
     return "**/" + pattern

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 from . import _runner, _sync_io
-from ._path import AsyncS3Path, AsyncVersionedS3Path
+from ._path import AsyncS3Path, AsyncVersionedS3Path, WalkError
 from ._pure import PureS3Path, PureVersionedS3Path
 from ._unsupported import NoLocalFilesystemMixin
 
@@ -203,7 +203,20 @@ class S3Path(NoLocalFilesystemMixin):
         return _sync_io.open_sync(to_async(self), mode, buffering, encoding, errors, newline)
     glob = _blocking_pages(AsyncS3Path._glob_pages, AsyncS3Path.glob)
     rglob = _blocking_pages(AsyncS3Path._rglob_pages, AsyncS3Path.rglob)
-    walk = _blocking_pages(AsyncS3Path._walk_pages, AsyncS3Path.walk)
+    def walk(
+        self,
+        top_down: bool = True,
+        on_error: Callable[[OSError], object] | None = None,
+        follow_symlinks: bool = False,
+    ) -> Iterator[tuple[S3Path, list[str], list[str]]]:
+        """pathlib's ``walk``; see :meth:`AsyncS3Path.walk`. ``on_error`` runs in this thread."""
+        pages = to_async(self)._walk_pages(top_down, on_error, follow_symlinks)
+        for item in _runner.iterate_pages(pages, to_sync):
+            if isinstance(item, WalkError):
+                if on_error is not None:
+                    on_error(item.error)
+            else:
+                yield item
     rename = _blocking(AsyncS3Path.rename)
     replace = _blocking(AsyncS3Path.replace)
     move = _blocking(AsyncS3Path.move)

@@ -38,7 +38,8 @@ class Target:
 
     def same_endpoint(self, other: Target) -> bool:
         """True when both are served by the same client settings (server-side copy works)."""
-        return self.resolved.settings is other.resolved.settings
+        mine, theirs = self.resolved.settings, other.resolved.settings
+        return mine is theirs or mine.endpoint_identity() == theirs.endpoint_identity()
 
     def with_parameters(self, extra: Mapping[str, Any]) -> Target:
         """The same target with ``extra`` S3 parameters over the registered ones."""

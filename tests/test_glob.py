@@ -549,10 +549,6 @@ async def test_rglob_validates_like_glob(counter: CountingProxy) -> None:
     assert counter.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_path._recursive_pattern rejects '', but pathlib's rglob('') is glob('**/')",
-)
 async def test_rglob_of_an_empty_pattern_yields_directories_like_pathlib(
     run_glob: GlobRunner, tree_bucket: str, local_tree: Path
 ) -> None:

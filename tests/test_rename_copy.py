@@ -820,3 +820,16 @@ async def test_buckets_cannot_be_renamed_or_copied(api: Api, bucket_name: str) -
             await api.call(api.path(bucket_name), method, api.path(new_bucket_name()))
         with pytest.raises(ValueError, match="bucket"):
             await api.call(api.path(bucket_name, "k"), method, api.path(new_bucket_name()))
+
+
+async def test_copies_between_prefixes_registered_separately_for_one_store_stay_server_side(
+    s3_server: S3Server, bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
+) -> None:
+    settings = dict(s3_server.client_settings(), endpoint_url=counter.url)
+    register_configuration_parameter(PureS3Path("/", bucket.bucket, "a/"), resource=dict(settings))
+    register_configuration_parameter(PureS3Path("/", bucket.bucket, "b/"), resource=dict(settings))
+    put(boto3_client, bucket.bucket, "a/k", "x")
+    counter.clear()
+    await (bucket / "a" / "k").copy(bucket / "b" / "k")
+    assert counter.count("GetObject") == 0  # a CopyObject, not a download and an upload
+    assert boto3_client.get_object(Bucket=bucket.bucket, Key="b/k")["Body"].read() == b"x"

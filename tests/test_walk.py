@@ -274,10 +274,6 @@ async def test_on_error_can_abort_the_walk_by_raising(run_walk: Walker, tree_buc
         await run_walk(tree_bucket, "top", "nothing", on_error=abort)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="S3Path.walk runs on_error on the background loop's thread, where S3Path calls fail",
-)
 def test_sync_on_error_runs_in_the_callers_thread(s3: S3Server, tree_bucket: str) -> None:
     calls = []
 
@@ -290,10 +286,6 @@ def test_sync_on_error_runs_in_the_callers_thread(s3: S3Server, tree_bucket: str
     assert calls == [threading.current_thread(), True]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="walk of an object reports FileNotFoundError; pathlib reports NotADirectoryError",
-)
 async def test_walking_an_object_reports_not_a_directory_like_pathlib(
     run_walk: Walker, tree_bucket: str, local_tree: Path
 ) -> None:
