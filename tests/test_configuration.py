@@ -86,7 +86,8 @@ def test_nearest_prefix_wins_for_each_setting_independently() -> None:
         other = configuration_map.resolve(PureS3Path("/other/x"))
         assert dict(other.parameters) == {"StorageClass": "STANDARD"}
         settings, parameters = configuration_map.get_configuration(PureS3Path("/bucket"))
-        assert settings.region_name == "a" and dict(parameters) == {"ServerSideEncryption": "AES256"}
+        assert settings.region_name == "a"
+        assert dict(parameters) == {"ServerSideEncryption": "AES256"}
     finally:
         configuration_map.reset()
 
@@ -196,7 +197,9 @@ async def test_re_registering_takes_effect_for_the_next_call(
     remote_client.create_bucket(Bucket=name)
     path = AsyncS3Path("/", name, "k")
     await path.write_text("first")
-    register_configuration_parameter(PureS3Path("/", name), resource=second_server.client_settings())
+    register_configuration_parameter(
+        PureS3Path("/", name), resource=second_server.client_settings()
+    )
     await path.write_text("second")
     assert boto3_client.get_object(Bucket=name, Key="k")["Body"].read() == b"first"
     assert remote_client.get_object(Bucket=name, Key="k")["Body"].read() == b"second"

@@ -24,14 +24,17 @@ async def test_renaming_an_object_to_a_local_path_downloads_it(
     assert keys_of(boto3_client, bucket.bucket) == []
 
 
+def _files_below(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
 async def test_renaming_a_prefix_to_a_local_directory_downloads_the_tree(
     bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path
 ) -> None:
     for key in ["logs/", "logs/a.txt", "logs/2024/b.txt", "logs2/keep.txt"]:
         put(boto3_client, bucket.bucket, key, key)
     await (bucket / "logs").replace(tmp_path / "logs")
-    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
-    assert files == ["logs/2024/b.txt", "logs/a.txt"]
+    assert _files_below(tmp_path) == ["logs/2024/b.txt", "logs/a.txt"]
     assert (tmp_path / "logs" / "2024" / "b.txt").read_text() == "logs/2024/b.txt"
     assert keys_of(boto3_client, bucket.bucket) == ["logs2/keep.txt"]
 
