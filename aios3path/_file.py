@@ -40,6 +40,7 @@ from ._target import Target
 from ._transfer_config import MIN_PART_SIZE
 
 _F = TypeVar("_F")
+_L = TypeVar("_L", str, bytes)
 
 #: Bytes asked from a response body per read: small enough to bound memory, large enough to
 #: keep per-chunk overhead negligible.
@@ -302,7 +303,35 @@ class _AsyncFile:
 # -- reading ----------------------------------------------------------------------------------
 
 
-class S3ObjectReader(_AsyncFile):
+class _LineReader(_AsyncFile, Generic[_L]):
+    """``readlines`` and ``async for line in f`` over a reader's ``readline``."""
+
+    async def readline(self, size: int = -1) -> _L:  # pragma: no cover - always overridden
+        """The next line, with its line ending; empty at the end."""
+        raise NotImplementedError
+
+    async def readlines(self, hint: int = -1) -> list[_L]:
+        """The remaining lines (stopping once ``hint`` bytes or characters were read)."""
+        lines: list[_L] = []
+        total = 0
+        while line := await self.readline():
+            lines.append(line)
+            total += len(line)
+            if 0 < hint <= total:
+                break
+        return lines
+
+    def __aiter__(self) -> _LineReader[_L]:
+        return self
+
+    async def __anext__(self) -> _L:
+        line = await self.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line
+
+
+class S3ObjectReader(_LineReader[bytes]):
     """A seekable binary reader over one S3 object (``mode="rb"``).
 
     Bytes come from ranged GETs of whole parts (``multipart_chunksize``); a sequential reader
@@ -472,26 +501,6 @@ class S3ObjectReader(_AsyncFile):
             if newline >= 0:
                 break
         return b"".join(pieces)
-
-    async def readlines(self, hint: int = -1) -> list[bytes]:
-        """The remaining lines (stopping once ``hint`` bytes were read, if positive)."""
-        lines: list[bytes] = []
-        total = 0
-        while line := await self.readline():
-            lines.append(line)
-            total += len(line)
-            if 0 < hint <= total:
-                break
-        return lines
-
-    def __aiter__(self) -> S3ObjectReader:
-        return self
-
-    async def __anext__(self) -> bytes:
-        line = await self.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line
 
     async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         """Move to ``offset`` (from the start, the current position or the end); no request."""
@@ -929,7 +938,7 @@ def _decoder(encoding: str, errors: str, translate: bool) -> io.IncrementalNewli
 _MASK64 = (1 << 64) - 1
 
 
-class S3TextReader(_AsyncFile):
+class S3TextReader(_LineReader[str]):
     """A text reader over :class:`S3ObjectReader` (``mode="r"``).
 
     Decodes incrementally (UTF-8 unless ``encoding`` says otherwise) with :func:`open`'s
@@ -1041,26 +1050,6 @@ class S3TextReader(_AsyncFile):
             if end >= 0 and stop == end:
                 break
         return "".join(pieces)
-
-    async def readlines(self, hint: int = -1) -> list[str]:
-        """The remaining lines (stopping once ``hint`` characters were read, if positive)."""
-        lines: list[str] = []
-        total = 0
-        while line := await self.readline():
-            lines.append(line)
-            total += len(line)
-            if 0 < hint <= total:
-                break
-        return lines
-
-    def __aiter__(self) -> S3TextReader:
-        return self
-
-    async def __anext__(self) -> str:
-        line = await self.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line
 
     async def tell(self) -> int:
         """An opaque position cookie for :meth:`seek`."""
