@@ -20,6 +20,7 @@ from typing import Any
 from . import _s3
 from ._concurrency import map_bounded
 from ._target import Target
+from ._transfer_config import part_ranges
 
 _CONTENT_HEADERS = (
     "ContentType",
@@ -39,14 +40,6 @@ def content_arguments(head: Mapping[str, Any]) -> dict[str, Any]:
 def storage_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
     """The registered parameters without those that describe content."""
     return {k: v for k, v in params.items() if k not in _s3.CONTENT_ARGUMENTS}
-
-
-def _ranges(size: int, part: int) -> list[tuple[int, int, int]]:
-    """``(part number, first byte, last byte)`` for each part of an object of ``size`` bytes."""
-    return [
-        (number, start, min(start + part, size) - 1)
-        for number, start in enumerate(range(0, size, part), start=1)
-    ]
 
 
 async def _multipart(
@@ -119,7 +112,7 @@ async def copy_object(source: Target, target: Target, head: Mapping[str, Any]) -
             )
 
         part = config.part_size_for(size, config.multipart_copy_chunksize)
-        await _multipart(target, head, _ranges(size, part), copy_part)
+        await _multipart(target, head, part_ranges(0, size, part), copy_part)
         return
     await _stream_copy(source, target, head, size)
 
@@ -160,4 +153,4 @@ async def _stream_copy(
         )
 
     part = config.part_size_for(size)
-    await _multipart(target, head, _ranges(size, part), move_part)
+    await _multipart(target, head, part_ranges(0, size, part), move_part)

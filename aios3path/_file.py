@@ -149,7 +149,8 @@ def limiter_for(target: Target) -> BandwidthLimiter | None:
     return BandwidthLimiter(int(rate)) if rate else None
 
 
-def _changed(target: Target, error: S3Error) -> S3ObjectChangedError:
+def changed_error(target: Target, error: S3Error) -> S3ObjectChangedError:
+    """The error for a read whose object changed under it (its If-Match failed)."""
     return S3ObjectChangedError(
         f"{target.uri}: the object changed while it was being read", error.response, "GetObject"
     )
@@ -195,7 +196,7 @@ async def iter_range(
                 raise
         except S3FileExistsError as error:  # 412 PreconditionFailed on If-Match
             if etag and error.code == "PreconditionFailed":
-                raise _changed(target, error) from error
+                raise changed_error(target, error) from error
             raise
 
 

@@ -255,7 +255,7 @@ class LeanClient:
                 method=method,
                 path=path,
                 query=query,
-                headers={k: v for k, v in headers.items()},
+                headers=headers,
                 access_key=frozen.access_key,
                 secret_key=frozen.secret_key,
                 region=endpoint.region,

@@ -1,8 +1,14 @@
-"""``ListObjectsV2`` paging: lazy page-by-page iteration, flat or one level deep."""
+"""``ListObjectsV2`` paging: lazy page-by-page iteration, flat or one level deep.
+
+While the caller works through one page, the next one is already being fetched (one page of
+read-ahead, never more), so a listing costs the server's time or the caller's, not both.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any
 
 from . import _s3
@@ -20,10 +26,10 @@ async def iter_pages(
     max_keys: int | None = None,
     params: Mapping[str, Any] = {},
 ) -> AsyncIterator[ListPage]:
-    """Every ``ListObjectsV2`` page under ``prefix``, fetched one at a time as iterated."""
-    token: str | None = None
-    while True:
-        page = await _s3.list_page(
+    """Every ``ListObjectsV2`` page under ``prefix``, one page ahead of the caller at most."""
+
+    def fetch(token: str | None) -> Awaitable[ListPage]:
+        return _s3.list_page(
             client,
             uri,
             bucket,
@@ -34,7 +40,23 @@ async def iter_pages(
             max_keys=max_keys,
             params=params,
         )
-        yield page
-        token = page.next_token
-        if token is None:
-            return
+
+    upcoming: asyncio.Future[ListPage] | None = None
+    try:
+        page = await fetch(None)
+        while True:
+            if page.next_token is not None:
+                upcoming = asyncio.ensure_future(fetch(page.next_token))
+                # Let it send its request now: the caller's work on this page may never
+                # yield to the event loop before it asks for the next page.
+                await asyncio.sleep(0)
+            yield page
+            if upcoming is None:
+                return
+            page = await upcoming
+            upcoming = None
+    finally:
+        if upcoming is not None:
+            upcoming.cancel()
+            with contextlib.suppress(BaseException):
+                await upcoming

@@ -31,28 +31,21 @@ import aiofiles.os
 
 from . import _s3
 from ._concurrency import map_bounded
-from ._errors import S3ValueError
+from ._errors import S3FileExistsError, S3ValueError
 from ._file import (
     BandwidthLimiter,
     S3ObjectWriter,
     as_body,
+    changed_error,
     fetch_into,
     head_for_open,
     iter_range,
     limiter_for,
 )
 from ._target import Target
-from ._transfer_config import MIN_PART_SIZE
+from ._transfer_config import MIN_PART_SIZE, part_ranges
 
 Progress = Callable[[int], None]
-
-
-def part_ranges(start: int, size: int, part: int) -> list[tuple[int, int, int]]:
-    """``(part number, first byte, last byte)`` for ``start..size`` cut into ``part`` bytes."""
-    return [
-        (number, first, min(first + part, size) - 1)
-        for number, first in enumerate(range(start, size, part), start=1)
-    ]
 
 
 async def progress_callback(callback_class: Any, source: Any) -> Progress | None:
@@ -123,18 +116,36 @@ async def read_object(target: Target) -> bytes:
         return await _s3.get_object(
             target.client, target.uri, target.bucket, target.key, target.params
         )
+    ranges = part_ranges(filled, size, max(config.multipart_chunksize, 1))
+    limiter = limiter_for(target)
+    if limiter is None:
+        # Whole parts as bytes, joined once: no zero-filled buffer, no second copy.
+        pinned = target.with_parameters({"IfMatch": etag} if etag else {})
+
+        async def get(r: tuple[int, int, int]) -> bytes:
+            try:
+                return await _s3.get_object(
+                    pinned.client,
+                    pinned.uri,
+                    pinned.bucket,
+                    pinned.key,
+                    pinned.params,
+                    byte_range=(r[1], r[2]),
+                )
+            except S3FileExistsError as error:  # 412 PreconditionFailed on If-Match
+                raise changed_error(target, error) from error
+
+        parts = await map_bounded(get, ranges, config.max_concurrency)
+        return b"".join([start, *parts])
     data = bytearray(size)
     data[:filled] = start
-    if size > filled:
-        part = max(config.multipart_chunksize, 1)
-        view = memoryview(data)
-        limiter = limiter_for(target)
+    view = memoryview(data)
 
-        async def fetch(r: tuple[int, int, int]) -> None:
-            await fetch_into(target, r[1], view[r[1] : r[2] + 1], etag, limiter)
+    async def fetch(r: tuple[int, int, int]) -> None:
+        await fetch_into(target, r[1], view[r[1] : r[2] + 1], etag, limiter)
 
-        await map_bounded(fetch, part_ranges(filled, size, part), config.max_concurrency)
-        view.release()
+    await map_bounded(fetch, ranges, config.max_concurrency)
+    view.release()
     return bytes(data)
 
 

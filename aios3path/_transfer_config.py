@@ -72,6 +72,14 @@ class TransferConfig:
 DEFAULT_TRANSFER_CONFIG = TransferConfig()
 
 
+def part_ranges(start: int, size: int, part: int) -> list[tuple[int, int, int]]:
+    """``(part number, first byte, last byte)`` for ``start..size`` cut into ``part`` bytes."""
+    return [
+        (number, first, min(first + part, size) - 1)
+        for number, first in enumerate(range(start, size, part), start=1)
+    ]
+
+
 def as_transfer_config(value: Any) -> TransferConfig:
     """A :class:`TransferConfig` from ours, boto3's ``TransferConfig`` or ``None`` (defaults)."""
     if value is None:

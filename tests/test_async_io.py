@@ -225,7 +225,8 @@ async def test_iterdir_pages_through_10000_keys_lazily(
     async for _ in (bucket / "many").iterdir():
         seen += 1
         if seen == 1:
-            assert counter.count("ListObjectsV2") == 1  # the first page only, so far
+            # The first page, and at most one more fetched ahead while this one is used.
+            assert counter.count("ListObjectsV2") <= 2
     assert seen == 10_000
     assert counter.count("ListObjectsV2") == 10
 

@@ -643,17 +643,17 @@ async def test_the_first_match_arrives_before_later_pages_are_fetched(
     matches = AsyncS3Path("/", big_bucket).rglob("*.txt")
     first = await matches.__anext__()
     assert first.key == BIG_TXT[0]
-    assert counter.count("ListObjectsV2") == 1
+    assert counter.count("ListObjectsV2") <= 2  # the first page, and at most one read ahead
     await matches.aclose()
-    assert counter.count("ListObjectsV2") == 1
+    assert counter.count("ListObjectsV2") <= 2
 
 
 def test_sync_iteration_fetches_pages_lazily_too(counter: CountingProxy, big_bucket: str) -> None:
     matches = S3Path("/", big_bucket).glob("**/*.txt")
     assert next(matches).key == BIG_TXT[0]
-    assert counter.count("ListObjectsV2") == 1
+    assert counter.count("ListObjectsV2") <= 2  # the first page, and at most one read ahead
     matches.close()
-    assert counter.count("ListObjectsV2") == 1
+    assert counter.count("ListObjectsV2") <= 2
 
 
 async def test_each_directory_is_yielded_once_across_pages(
