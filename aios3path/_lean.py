@@ -72,29 +72,22 @@ _REDIRECT_CODES = frozenset(
 
 #: Registered parameters the lean path can send, per operation:
 #: name -> ("query" or "header", the name on the wire).
+_REQUEST_HEADERS: dict[str, tuple[str, str]] = {
+    "RequestPayer": ("header", "x-amz-request-payer"),
+    "ExpectedBucketOwner": ("header", "x-amz-expected-bucket-owner"),
+}
+_OBJECT_READ: dict[str, tuple[str, str]] = {
+    **_REQUEST_HEADERS,
+    "VersionId": ("query", "versionId"),
+    "PartNumber": ("query", "partNumber"),
+    "IfMatch": ("header", "if-match"),
+    "IfNoneMatch": ("header", "if-none-match"),
+    "ChecksumMode": ("header", "x-amz-checksum-mode"),
+}
 _SUPPORTED: dict[str, dict[str, tuple[str, str]]] = {
-    "GetObject": {
-        "VersionId": ("query", "versionId"),
-        "PartNumber": ("query", "partNumber"),
-        "IfMatch": ("header", "if-match"),
-        "IfNoneMatch": ("header", "if-none-match"),
-        "RequestPayer": ("header", "x-amz-request-payer"),
-        "ExpectedBucketOwner": ("header", "x-amz-expected-bucket-owner"),
-        "ChecksumMode": ("header", "x-amz-checksum-mode"),
-    },
-    "HeadObject": {
-        "VersionId": ("query", "versionId"),
-        "PartNumber": ("query", "partNumber"),
-        "IfMatch": ("header", "if-match"),
-        "IfNoneMatch": ("header", "if-none-match"),
-        "RequestPayer": ("header", "x-amz-request-payer"),
-        "ExpectedBucketOwner": ("header", "x-amz-expected-bucket-owner"),
-        "ChecksumMode": ("header", "x-amz-checksum-mode"),
-    },
-    "ListObjectsV2": {
-        "RequestPayer": ("header", "x-amz-request-payer"),
-        "ExpectedBucketOwner": ("header", "x-amz-expected-bucket-owner"),
-    },
+    "GetObject": _OBJECT_READ,
+    "HeadObject": _OBJECT_READ,
+    "ListObjectsV2": _REQUEST_HEADERS,
 }
 
 #: HEAD response headers and the botocore response fields they become.
