@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 import aiofiles
@@ -64,6 +64,40 @@ def _sync_twin(path: Any) -> Any:
 
 
 # -- read_bytes / write_bytes -----------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _open_file(path: str, mode: str) -> AsyncIterator[Any]:
+    """``aiofiles.open`` that a cancellation cannot leak.
+
+    aiofiles opens in a worker thread: a task cancelled while it waits would leave the file
+    that the thread then opens to the garbage collector. The open is shielded instead, and a
+    file that arrives after a cancellation is closed at once.
+    """
+    opening = asyncio.ensure_future(_aiofiles_open(path, mode))
+    try:
+        file = await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_opened)
+        raise
+    try:
+        yield file
+    finally:
+        await asyncio.shield(file.close())
+
+
+async def _aiofiles_open(path: str, mode: Any) -> Any:
+    return await aiofiles.open(path, mode)
+
+
+_CLOSING: set[asyncio.Future[Any]] = set()
+
+
+def _close_opened(opening: asyncio.Future[Any]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        closing = asyncio.ensure_future(opening.result().close())
+        _CLOSING.add(closing)
+        closing.add_done_callback(_CLOSING.discard)
 
 
 async def _read_start(target: Target, length: int) -> tuple[bytes, int, str | None]:
@@ -184,7 +218,7 @@ async def upload_file(target: Target, local_path: str | os.PathLike[str]) -> int
     progress = await progress_callback(target.resolved.callback_class, source)
     limiter = limiter_for(target)
     if size <= config.multipart_threshold:
-        async with aiofiles.open(source, "rb") as file:
+        async with _open_file(source, "rb") as file:
             body = await file.read()
         if limiter is not None:
             await limiter.consume(len(body))
@@ -202,7 +236,7 @@ async def upload_file(target: Target, local_path: str | os.PathLike[str]) -> int
 
         async def send(r: tuple[int, int, int]) -> dict[str, Any]:
             number, first, last = r
-            async with aiofiles.open(source, "rb") as file:
+            async with _open_file(source, "rb") as file:
                 await file.seek(first)
                 body = await file.read(last - first + 1)
             if len(body) != last - first + 1:
@@ -266,7 +300,7 @@ async def download_file(
     directory, name = os.path.split(destination)
     temporary = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.part")
     try:
-        async with aiofiles.open(temporary, "wb") as file:
+        async with _open_file(temporary, "wb") as file:
             if size:
                 await file.truncate(size)
         if size:
@@ -294,7 +328,7 @@ async def _receive_range(
     limiter: BandwidthLimiter | None,
     progress: Progress | None,
 ) -> None:
-    async with aiofiles.open(temporary, "r+b") as file:
+    async with _open_file(temporary, "r+b") as file:
         await file.seek(first)
         chunks = iter_range(target, first, last, etag, limiter)
         async with contextlib.aclosing(chunks):
