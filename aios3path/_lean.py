@@ -442,20 +442,25 @@ def _parse_listing(body: bytes) -> dict[str, Any]:
     ns = _NS if root.tag.startswith(_NS) else ""
     decode = unquote_plus if (_text(root, "EncodingType") or "") == "url" else (lambda s: s)
     contents = []
+    skip = len(ns)
     for item in root.iterfind(ns + "Contents"):
-        entry: dict[str, Any] = {
-            "Key": decode(_text(item, "Key") or ""),
-            "Size": int(_text(item, "Size") or 0),
-            "ETag": _text(item, "ETag"),
-        }
-        modified = _text(item, "LastModified")
-        if modified:
-            entry["LastModified"] = _parse_iso(modified)
-        owner = item.find(ns + "Owner")
-        if owner is not None:
-            entry["Owner"] = {
-                k: v for k in ("DisplayName", "ID") if (v := _text(owner, k)) is not None
-            }
+        # One pass over the children (a find() per field would scan them once each).
+        entry: dict[str, Any] = {"Key": "", "Size": 0, "ETag": None}
+        for child in item:
+            tag = child.tag[skip:]
+            text = child.text or ""
+            if tag == "Key":
+                entry["Key"] = decode(text)
+            elif tag == "Size":
+                entry["Size"] = int(text or 0)
+            elif tag == "ETag":
+                entry["ETag"] = text
+            elif tag == "LastModified" and text:
+                entry["LastModified"] = _parse_iso(text)
+            elif tag == "Owner":
+                entry["Owner"] = {
+                    k: v for k in ("DisplayName", "ID") if (v := _text(child, k)) is not None
+                }
         contents.append(entry)
     prefixes = [
         {"Prefix": decode(_text(p, "Prefix") or "")} for p in root.iterfind(ns + "CommonPrefixes")
