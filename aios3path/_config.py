@@ -198,6 +198,10 @@ class ConfigurationMap:
         self.generation = 0
         #: The token of the snapshot last restored (so re-applying it costs nothing).
         self.applied_snapshot: str | None = None
+        #: Resolutions by the first ``_depth`` segments of a path (all that can matter: no
+        #: registration is deeper), for the current generation.
+        self._cache: dict[object, object] = {}
+        self._depth = 0
 
     # -- registration ---------------------------------------------------------------------
 
@@ -241,12 +245,14 @@ class ConfigurationMap:
                 lean_requests=lean if lean is not None else old.lean_requests,
             )
             self._registrations = registrations
+            self._depth = max(map(len, registrations), default=0)
             self.generation += 1
 
     def reset(self) -> None:
         """Drop every registration and default session: back to environment defaults."""
         with self._lock:
             self._registrations = {}
+            self._depth = 0
             self._default_override = None
             self._environment_default = None
             self._boto3_default = None
@@ -309,6 +315,7 @@ class ConfigurationMap:
         }
         with self._lock:
             self._registrations = registrations
+            self._depth = max(map(len, registrations), default=0)
             self._default_override = snapshot.default
             self.applied_snapshot = snapshot.token
             self.generation += 1
@@ -332,7 +339,24 @@ class ConfigurationMap:
         return self._environment_default
 
     def resolve(self, path: PureS3Path) -> Resolved:
-        """The nearest registered value of each setting for ``path``."""
+        """The nearest registered value of each setting for ``path`` (cached per prefix)."""
+        boto3 = sys.modules.get("boto3")
+        boto3_session = getattr(boto3, "DEFAULT_SESSION", None)
+        cache = self._cache
+        if cache.get(_CACHE_OWNER) != (self.generation, id(boto3_session)):
+            cache.clear()
+            cache[_CACHE_OWNER] = (self.generation, id(boto3_session))
+        key = path._parts[: self._depth]
+        resolved = cache.get(key)
+        if resolved is None:
+            resolved = self._resolve(path)
+            if len(cache) > _CACHE_SIZE:
+                cache.clear()
+                cache[_CACHE_OWNER] = (self.generation, id(boto3_session))
+            cache[key] = resolved
+        return resolved  # type: ignore[return-value]
+
+    def _resolve(self, path: PureS3Path) -> Resolved:
         parts = path._parts
         registrations = self._registrations
         settings = parameters = transfer = callback = lean = None
@@ -398,6 +422,9 @@ class ConfigurationSnapshot:
         if configuration_map.applied_snapshot != self.token:
             configuration_map.restore(self)
 
+
+_CACHE_OWNER = object()
+_CACHE_SIZE = 4096
 
 configuration_map = ConfigurationMap()
 

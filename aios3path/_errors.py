@@ -9,8 +9,8 @@ both work. Messages always name the ``s3://`` path.
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from types import TracebackType
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -150,12 +150,25 @@ def make_error(cls: type[S3Error], uri: str, what: str, operation: str = "") -> 
     return cls(f"{uri}: {what}", response, operation)
 
 
-@contextmanager
-def s3_errors(uri: str) -> Iterator[None]:
-    """Translate botocore ``ClientError`` raised inside the block for the path ``uri``."""
-    try:
-        yield
-    except S3Error:
-        raise
-    except ClientError as error:
-        raise error_from_client_error(error, uri) from error
+class s3_errors:  # used like a function: ``with s3_errors(uri):``
+    """Translate botocore ``ClientError`` raised inside the block for the path ``uri``.
+
+    A class rather than a generator-based context manager: it wraps every request.
+    """
+
+    __slots__ = ("uri",)
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if isinstance(error, ClientError) and not isinstance(error, S3Error):
+            raise error_from_client_error(error, self.uri) from error

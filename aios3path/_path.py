@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import pathlib
@@ -40,6 +41,11 @@ _MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 #: stricter (3-63 lowercase characters), but legacy and MinIO-style names with capitals or
 #: underscores exist, so only what no store accepts is refused before a request is sent.
 _BUCKET_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-_]|\.(?!\.)){0,253}[a-zA-Z0-9]?")
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid_bucket_name(name: str) -> bool:
+    return _BUCKET_NAME.fullmatch(name) is not None
 
 
 class S3OwnerNotFoundError(S3FileNotFoundError, KeyError):
@@ -81,7 +87,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         bucket = self.bucket
         if not bucket:
             raise ValueError(f"{self._uri} names no bucket")
-        if not _BUCKET_NAME.fullmatch(bucket):
+        if not _valid_bucket_name(bucket):
             raise ValueError(f"invalid bucket name {bucket!r} in {self._uri}")
         return bucket
 

@@ -358,3 +358,25 @@ async def test_a_write_can_set_content_type_and_metadata(
     await (bucket / "plain").write_bytes(b"x")
     plain = boto3_client.head_object(Bucket=bucket.bucket, Key="plain")
     assert plain["Metadata"] == {"team": "registered"}
+
+
+def test_resolution_follows_every_kind_of_change() -> None:
+    try:
+        path, prefix = PureS3Path("/bucket/deep/er/key"), PureS3Path("/bucket/deep/er/")
+
+        def region(p: PureS3Path = path) -> str | None:
+            return configuration_map.resolve(p).settings.region_name
+
+        assert region() is None
+        register_configuration_parameter(prefix, resource={"region_name": "a"})
+        assert region() == "a"
+        snapshot = configuration_map.snapshot()
+        configuration_map.reset()
+        assert region() is None
+        snapshot.apply()
+        assert region() == "a"
+        register_configuration_parameter(prefix, resource={"region_name": "b"})
+        assert region() == "b"
+        assert region(PureS3Path("/bucket/deep/other")) is None
+    finally:
+        configuration_map.reset()
