@@ -8,6 +8,7 @@ body); responses are piped back untouched, so it works for every client, botocor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -122,6 +123,12 @@ class CountingProxy:
         async def stop() -> None:
             if self._server is not None:
                 self._server.close()
+            # Connections the client keeps alive: end them here, not in the garbage collector.
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self._server is not None:
                 await self._server.wait_closed()
 
         asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
@@ -170,6 +177,8 @@ class CountingProxy:
             up_writer.close()
             back.cancel()
             writer.close()
+            with contextlib.suppress(BaseException):
+                await back
 
     @staticmethod
     async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
