@@ -117,7 +117,6 @@ class _LoopClients:
         self.loop = loop
         self.clients: dict[ClientSettings, S3Client] = {}
         self.creating: dict[ClientSettings, asyncio.Future[S3Client]] = {}
-        self.sessions: dict[ClientSettings, AioSession] = {}
         self.guard: AsyncGenerator[None, None] | None = None
         self.forgotten = False
 

@@ -14,7 +14,7 @@ local file, which keeps what was written.
 from __future__ import annotations
 
 import io
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
@@ -123,7 +123,25 @@ class S3RawReader(io.RawIOBase):
             super().close()
 
 
-class S3RawWriter(io.RawIOBase):
+class _AbortsOnError:
+    """A ``with`` block left by an exception calls ``abort()`` before ``close()``."""
+
+    # Both come from the classes this is mixed into (annotations only: nothing shadowed).
+    abort: Callable[[], None]
+    close: Callable[[], None]
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+        self.close()
+
+
+class S3RawWriter(_AbortsOnError, io.RawIOBase):
     """A raw binary writer over :class:`~aios3path._file.S3ObjectWriter` (not seekable).
 
     ``close()`` completes the object; :meth:`abort` discards it. ``tell()`` is the number of
@@ -188,18 +206,8 @@ class S3RawWriter(io.RawIOBase):
         finally:
             super().close()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is not None:
-            self.abort()
-        self.close()
 
-
-class S3BufferedWriter(io.BufferedWriter):
+class S3BufferedWriter(_AbortsOnError, io.BufferedWriter):
     """``io.BufferedWriter`` whose ``with`` block aborts the upload when it raises."""
 
     def abort(self) -> None:
@@ -208,31 +216,15 @@ class S3BufferedWriter(io.BufferedWriter):
         if isinstance(raw, S3RawWriter):
             raw.abort()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is not None:
-            self.abort()
-        self.close()
 
-
-class S3TextIOWrapper(io.TextIOWrapper):
+class S3TextIOWrapper(_AbortsOnError, io.TextIOWrapper):
     """``io.TextIOWrapper`` whose ``with`` block aborts a write when it raises."""
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is not None:
-            abort = getattr(self.buffer, "abort", None)
-            if abort is not None:
-                abort()
-        self.close()
+    def abort(self) -> None:
+        """Discard a write (a reader has nothing to discard)."""
+        abort = getattr(self.buffer, "abort", None)
+        if abort is not None:
+            abort()
 
 
 async def _open_reader(path: AsyncS3Path) -> S3ObjectReader:
