@@ -25,6 +25,19 @@ class S3Client:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.botocore, name)
 
+    async def aclose(self) -> None:
+        """Close the lean path's connections, then the aiobotocore client."""
+        try:
+            if self.lean is not None:
+                await self.lean.aclose()
+        finally:
+            await self.botocore.__aexit__(None, None, None)
+
+    def forget(self) -> None:
+        """Let go of the lean path's connections without I/O (after fork, or a closed loop)."""
+        if self.lean is not None:
+            self.lean.forget()
+
     def without_lean(self) -> S3Client:
         """The same client with every request sent through aiobotocore."""
         if self._botocore_only is None:

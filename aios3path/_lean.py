@@ -1,9 +1,10 @@
 """The lean request path: GetObject, HeadObject and ListObjectsV2 without botocore's overhead.
 
 botocore spends ~0.75 ms of CPU per request (handlers, serialising, signing, XML and timestamp
-parsing). For the hot read operations this module sends the request itself, over the very
-aiohttp session (connection pool, TLS, timeouts) of the aiobotocore client it accompanies, and
-keeps botocore's semantics:
+parsing). For the hot read operations this module sends the request itself, over a small
+HTTP/1.1 connection pool of its own (:mod:`aios3path._http`) configured like the aiobotocore
+client it accompanies (TLS verification and CA bundle, connect and read timeouts, pool size),
+and keeps botocore's semantics:
 
 * endpoint, addressing style and signing region come from botocore, resolved once per bucket
   (by presigning a probe URL: botocore's full endpoint resolution, no request sent);
@@ -26,23 +27,34 @@ import base64
 import email.utils
 import os
 import random
+import sys
 import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote_plus, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 from xml.etree import ElementTree
 
-import aiohttp
-from botocore.exceptions import ClientError
-from yarl import URL
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
+from ._http import (
+    HttpConnectionError,
+    HttpConnectTimeoutError,
+    HttpPool,
+    HttpResponse,
+    HttpTimeoutError,
+    Origin,
+)
 from ._sigv4 import EMPTY_SHA256, SigningKeys, authorization, canonical_query
 
 _PROBE_KEY = "aios3path-endpoint-probe"
-_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _MAX_BACKOFF = 20.0
 _THROTTLING = frozenset(
     {
@@ -116,7 +128,8 @@ class Unsupported(Exception):
 
 @dataclass(frozen=True)
 class _Endpoint:
-    origin: str  # scheme://host[:port]
+    url: str  # scheme://host[:port], for error messages
+    origin: Origin
     host: str  # the Host header
     base_path: str  # "/bucket/" (path style) or "/" (virtual host style)
     region: str
@@ -124,10 +137,6 @@ class _Endpoint:
     @property
     def list_path(self) -> str:
         return self.base_path if self.base_path == "/" else self.base_path[:-1]
-
-
-def _parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
 
 
 class LeanClient:
@@ -143,7 +152,9 @@ class LeanClient:
         self._keys = SigningKeys()
         self._endpoints: dict[str, _Endpoint] = {}
         self._botocore_buckets: set[str] = set()
-        self._user_agent = f"aios3path-lean aiohttp/{aiohttp.__version__}"
+        self._user_agent = f"aios3path-lean Python/{sys.version_info[0]}.{sys.version_info[1]}"
+        self._pool: HttpPool | None = None
+        self._pool_creating: asyncio.Future[HttpPool] | None = None
 
     @classmethod
     def for_client(cls, client: Any) -> LeanClient | None:
@@ -152,7 +163,8 @@ class LeanClient:
             return None
         config = client.meta.config
         http = getattr(getattr(client, "_endpoint", None), "http_session", None)
-        if not (hasattr(http, "_get_session") and hasattr(http, "_proxy_config")):
+        known = ("_proxy_config", "_build_ssl_contexts", "_timeout", "_max_pool_connections")
+        if not all(hasattr(http, name) for name in known):
             return None  # an aiobotocore version whose HTTP session we do not know
         if getattr(config, "signature_version", None) not in (None, "s3v4"):
             return None
@@ -164,7 +176,47 @@ class LeanClient:
             return None  # unsigned requests: let botocore handle them
         return cls(client)
 
+    async def aclose(self) -> None:
+        """Close the lean path's connections."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.aclose()
+
+    def forget(self) -> None:
+        """Drop the lean path's connections without I/O (after fork, or with a closed loop)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.forget()
+
     # -- plumbing -------------------------------------------------------------------------
+
+    async def _http_pool(self, secure: bool) -> HttpPool:
+        """The connection pool, made on first use with the aiobotocore session's settings."""
+        if self._pool is not None:
+            return self._pool
+        if self._pool_creating is None:
+            self._pool_creating = asyncio.ensure_future(self._new_pool(secure))
+        creating = self._pool_creating
+        try:
+            pool = await asyncio.shield(creating)
+        finally:
+            if creating.done() and self._pool_creating is creating:
+                self._pool_creating = None
+        self._pool = pool
+        return pool
+
+    async def _new_pool(self, secure: bool) -> HttpPool:
+        http = self._http
+        ssl_context = None
+        if secure:  # loading CA bundles is file I/O: off the event loop
+            ssl_context, _ = await asyncio.to_thread(http._build_ssl_contexts, None)
+        timeout = http._timeout
+        return HttpPool(
+            limit=int(http._max_pool_connections),
+            connect_timeout=getattr(timeout, "sock_connect", None),
+            read_timeout=getattr(timeout, "sock_read", None),
+            ssl_context=ssl_context,
+        )
 
     def _check_bucket(self, bucket: str) -> None:
         if bucket in self._botocore_buckets or ":" in bucket or bucket.endswith("--x-s3"):
@@ -188,8 +240,12 @@ class LeanClient:
         host = parts.netloc
         if (parts.scheme, parts.port) in (("http", 80), ("https", 443)):
             host = parts.hostname or host
+        if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+            raise Unsupported(parts.scheme)
+        default_port = 443 if parts.scheme == "https" else 80
         endpoint = _Endpoint(
-            origin=f"{parts.scheme}://{parts.netloc}",
+            url=f"{parts.scheme}://{parts.netloc}",
+            origin=Origin(parts.scheme, parts.hostname, parts.port or default_port),
             host=host,
             base_path=parts.path[: -len(_PROBE_KEY)],
             region=credential[2],
@@ -222,14 +278,14 @@ class LeanClient:
         query_pairs: list[tuple[str, str]],
         extra_headers: Mapping[str, str],
         operation: str,
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        """Sign and send one request with retries; returns (status, headers, body)."""
+    ) -> HttpResponse:
+        """Sign and send one request with retries; returns the whole response."""
         self._check_bucket(bucket)
         endpoint = await self._endpoint(bucket)
+        pool = self._pool or await self._http_pool(endpoint.origin.secure)
         path = endpoint.list_path if key is None else endpoint.base_path + quote(key, safe="/~")
         query = canonical_query(query_pairs)
-        url = URL(endpoint.origin + path + ("?" + query if query else ""), encoded=True)
-        session = await self._http._get_session(None)
+        target = path + "?" + query if query else path
         attempt = 0
         while True:
             attempt += 1
@@ -255,22 +311,26 @@ class LeanClient:
                 amz_date=amz_date,
             )
             headers["user-agent"] = self._user_agent
+            lines = [f"{method} {target} HTTP/1.1"]
+            lines.extend(f"{name}: {value}" for name, value in headers.items())
+            lines.append("\r\n")
             try:
-                async with session.request(method, url, headers=headers) as response:
-                    body = b"" if method == "HEAD" else await response.read()
-                    status, response_headers = response.status, response.headers
-            except (
-                aiohttp.ClientConnectionError,
-                asyncio.TimeoutError,
-                aiohttp.ClientPayloadError,
-            ):
+                head = "\r\n".join(lines).encode("latin-1")
+            except UnicodeEncodeError:
+                raise Unsupported("a header that is not latin-1") from None
+            try:
+                response = await pool.request(
+                    endpoint.origin, head, head_request=method == "HEAD"
+                )
+            except HttpConnectionError as error:
                 if attempt >= self._max_attempts:
-                    raise
+                    raise _botocore_connection_error(error, endpoint.url) from error
                 await asyncio.sleep(self._backoff(attempt))
                 continue
+            status, response_headers = response.status, response.headers
             if status < 300 or status == 304:
-                return status, response_headers, body
-            code, message, details = _error_details(status, body, response_headers)
+                return response
+            code, message, details = _error_details(status, response.body, response_headers)
             if (
                 code in _REDIRECT_CODES
                 or status in (301, 307)
@@ -287,7 +347,7 @@ class LeanClient:
                 "Error": {"Code": code, "Message": message, **details},
                 "ResponseMetadata": {
                     "HTTPStatusCode": status,
-                    "HTTPHeaders": {k.lower(): v for k, v in response_headers.items()},
+                    "HTTPHeaders": response_headers,
                     "RetryAttempts": attempt - 1,
                 },
             }
@@ -304,10 +364,8 @@ class LeanClient:
     ) -> dict[str, Any]:
         """``HeadObject``, answered as botocore shapes it."""
         query, headers = self._wire_parameters("HeadObject", params)
-        status, response_headers, _ = await self._send(
-            "HEAD", bucket, key, query, headers, "HeadObject"
-        )
-        return _head_response(status, response_headers)
+        response = await self._send("HEAD", bucket, key, query, headers, "HeadObject")
+        return _head_response(response.status, response.headers)
 
     async def get_object(
         self,
@@ -333,9 +391,11 @@ class LeanClient:
             headers["range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
         else:
             headers.setdefault("x-amz-checksum-mode", "ENABLED")
-        status, response_headers, body = await self._send(
-            "GET", bucket, key, query, headers, "GetObject"
-        )
+        response = await self._send("GET", bucket, key, query, headers, "GetObject")
+        status, response_headers = response.status, response.headers
+        body = response.body
+        if type(body) is not bytes:
+            body = bytes(body)
         expected = response_headers.get("x-amz-checksum-crc32")
         if byte_range is None and status == 200 and expected and "-" not in expected:
             actual = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
@@ -360,8 +420,12 @@ class LeanClient:
         bucket: str,
         arguments: Mapping[str, Any],
         params: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        """``ListObjectsV2`` with botocore-style ``arguments``; returns a botocore-like dict."""
+    ) -> bytes | bytearray:
+        """``ListObjectsV2`` with botocore-style ``arguments``; returns the response body.
+
+        :mod:`aios3path._listing_xml` reads it (the caller decides when: the next page's
+        request can be sent first).
+        """
         query, headers = self._wire_parameters("ListObjectsV2", params)
         names = {
             "Prefix": "prefix",
@@ -381,8 +445,8 @@ class LeanClient:
                 query.append((names[name], str(value)))
             else:
                 raise Unsupported(name)
-        _, _, body = await self._send("GET", bucket, None, query, headers, "ListObjectsV2")
-        return _parse_listing(body)
+        response = await self._send("GET", bucket, None, query, headers, "ListObjectsV2")
+        return response.body
 
 
 _REASONS = {
@@ -396,7 +460,7 @@ _REASONS = {
 
 
 def _error_details(
-    status: int, body: bytes, headers: Mapping[str, str]
+    status: int, body: bytes | bytearray, headers: Mapping[str, str]
 ) -> tuple[str, str, dict[str, str]]:
     if body:
         try:
@@ -411,8 +475,18 @@ def _error_details(
     return str(status), _REASONS.get(status, ""), {}
 
 
-def _head_response(status: int, headers: Mapping[str, str]) -> dict[str, Any]:
-    lowered = {k.lower(): v for k, v in headers.items()}
+def _botocore_connection_error(error: HttpConnectionError, url: str) -> Exception:
+    """The exception botocore raises for the same kind of connection failure."""
+    if isinstance(error, HttpConnectTimeoutError):
+        return ConnectTimeoutError(endpoint_url=url, error=error)
+    if isinstance(error, HttpTimeoutError):
+        return ReadTimeoutError(endpoint_url=url, error=error)
+    if str(error).startswith("could not connect"):
+        return EndpointConnectionError(endpoint_url=url, error=error)
+    return ConnectionClosedError(endpoint_url=url, error=error)
+
+
+def _head_response(status: int, lowered: Mapping[str, str]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": lowered},
         "ContentLength": int(lowered.get("content-length", 0)),
@@ -427,50 +501,4 @@ def _head_response(status: int, headers: Mapping[str, str]) -> dict[str, Any]:
             result[name] = lowered[header]
     if lowered.get("x-amz-delete-marker") == "true":
         result["DeleteMarker"] = True
-    return result
-
-
-def _text(element: ElementTree.Element, tag: str) -> str | None:
-    child = element.find(_NS + tag)
-    if child is None:
-        child = element.find(tag)
-    return None if child is None else (child.text or "")
-
-
-def _parse_listing(body: bytes) -> dict[str, Any]:
-    root = ElementTree.fromstring(body)
-    ns = _NS if root.tag.startswith(_NS) else ""
-    decode = unquote_plus if (_text(root, "EncodingType") or "") == "url" else (lambda s: s)
-    contents = []
-    skip = len(ns)
-    for item in root.iterfind(ns + "Contents"):
-        # One pass over the children (a find() per field would scan them once each).
-        entry: dict[str, Any] = {"Key": "", "Size": 0, "ETag": None}
-        for child in item:
-            tag = child.tag[skip:]
-            text = child.text or ""
-            if tag == "Key":
-                entry["Key"] = decode(text)
-            elif tag == "Size":
-                entry["Size"] = int(text or 0)
-            elif tag == "ETag":
-                entry["ETag"] = text
-            elif tag == "LastModified" and text:
-                entry["LastModified"] = _parse_iso(text)
-            elif tag == "Owner":
-                entry["Owner"] = {
-                    k: v for k in ("DisplayName", "ID") if (v := _text(child, k)) is not None
-                }
-        contents.append(entry)
-    prefixes = [
-        {"Prefix": decode(_text(p, "Prefix") or "")} for p in root.iterfind(ns + "CommonPrefixes")
-    ]
-    result: dict[str, Any] = {
-        "IsTruncated": (_text(root, "IsTruncated") or "").lower() == "true",
-        "Contents": contents,
-        "CommonPrefixes": prefixes,
-    }
-    token = _text(root, "NextContinuationToken")
-    if token:
-        result["NextContinuationToken"] = token
     return result

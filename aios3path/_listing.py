@@ -1,7 +1,10 @@
 """``ListObjectsV2`` paging: lazy page-by-page iteration, flat or one level deep.
 
-While the caller works through one page, the next one is already being fetched (one page of
-read-ahead, never more), so a listing costs the server's time or the caller's, not both.
+Pages are strictly sequential (each request needs the previous page's token), so the server's
+time per page and the client's are only both paid if they follow each other. They overlap
+here: as soon as a page has arrived, the request for the next one is sent (its token is found
+in the raw body), and only then is the page parsed and handed to the caller. At most one page
+is ahead of the caller.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any
 
 from . import _s3
-from ._s3 import ListPage
+from ._s3 import ListPage, PendingPage
 
 
 async def iter_pages(
@@ -28,8 +31,8 @@ async def iter_pages(
 ) -> AsyncIterator[ListPage]:
     """Every ``ListObjectsV2`` page under ``prefix``, one page ahead of the caller at most."""
 
-    def fetch(token: str | None) -> Awaitable[ListPage]:
-        return _s3.list_page(
+    def fetch(token: str | None) -> Awaitable[PendingPage]:
+        return _s3.fetch_list_page(
             client,
             uri,
             bucket,
@@ -41,19 +44,28 @@ async def iter_pages(
             params=params,
         )
 
-    upcoming: asyncio.Future[ListPage] | None = None
+    upcoming: asyncio.Future[PendingPage] | None = None
     try:
-        page = await fetch(None)
+        pending = await fetch(None)
         while True:
-            if page.next_token is not None:
-                upcoming = asyncio.ensure_future(fetch(page.next_token))
-                # Let it send its request now: the caller's work on this page may never
-                # yield to the event loop before it asks for the next page.
+            hint = pending.token_hint
+            if hint is not None:
+                upcoming = asyncio.ensure_future(fetch(hint))
+                # Let it send its request before this page is parsed and used.
                 await asyncio.sleep(0)
+            page = pending.page()
+            if page.next_token != hint:  # the hint misread the page: follow the parsed token
+                if upcoming is not None:
+                    upcoming.cancel()
+                    with contextlib.suppress(BaseException):
+                        await upcoming
+                upcoming = None
+                if page.next_token is not None:
+                    upcoming = asyncio.ensure_future(fetch(page.next_token))
             yield page
             if upcoming is None:
                 return
-            page = await upcoming
+            pending = await upcoming
             upcoming = None
     finally:
         if upcoming is not None:

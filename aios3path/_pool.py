@@ -173,8 +173,9 @@ class _LoopClients:
         clients, self.clients = list(self.clients.values()), {}
         for client in clients:
             try:
-                await client.botocore.__aexit__(None, None, None)
+                await client.aclose()
             except Exception:  # a client that fails to close must not keep others open
+                client.forget()
                 _silence(client.botocore)
         self._finish_guard()
 
@@ -183,6 +184,7 @@ class _LoopClients:
         self.forgotten = True
         _pools.pop(self.loop, None)
         for client in self.clients.values():
+            client.forget()
             _silence(client.botocore)
         self.clients = {}
         self._finish_guard()

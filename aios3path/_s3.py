@@ -20,8 +20,11 @@ from typing import Any
 
 from botocore.exceptions import IncompleteReadError, ReadTimeoutError, ResponseStreamingError
 
+from ._entries import ListPage as ListPage  # re-exported: the listing types live here too
+from ._entries import ObjectEntry as ObjectEntry
 from ._errors import S3Error, s3_errors
 from ._lean import LeanClient, Unsupported
+from ._listing_xml import next_token_hint, parse_list_page
 
 _MEMBERS_CACHE: dict[str, frozenset[str]] = {}
 
@@ -36,26 +39,6 @@ def _accepted(client: Any, operation: str, params: Mapping[str, Any], *own: str)
         members = frozenset(shape.members)
         _MEMBERS_CACHE[operation] = members
     return {k: v for k, v in params.items() if k in members and k not in own}
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectEntry:
-    """One object of a listing page."""
-
-    key: str
-    size: int
-    last_modified: datetime | None
-    etag: str | None
-    owner: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ListPage:
-    """One ``ListObjectsV2`` page: objects, common prefixes and the token for the next page."""
-
-    objects: Sequence[ObjectEntry]
-    prefixes: Sequence[str]
-    next_token: str | None
 
 
 async def head_object(
@@ -181,16 +164,80 @@ def _owner_name(owner: Mapping[str, str] | None) -> str | None:
     return owner.get("DisplayName") or owner.get("ID")
 
 
-async def _list_objects_v2(
-    client: Any, bucket: str, arguments: Mapping[str, Any], extra: Mapping[str, Any]
-) -> Mapping[str, Any]:
-    lean: LeanClient | None = getattr(client, "lean", None)
-    if lean is not None:
-        with contextlib.suppress(Unsupported):
-            result: Mapping[str, Any] = await lean.list_objects_v2(bucket, arguments, extra)
-            return result
-    response: Mapping[str, Any] = await client.list_objects_v2(**arguments, **extra)
-    return response
+@dataclass(slots=True)
+class PendingPage:
+    """A fetched listing page, read on demand by :meth:`page`.
+
+    ``token_hint`` is the next page's token as far as it is known before reading the page:
+    the request for the next page can go out while this one is parsed.
+    """
+
+    token_hint: str | None
+    _body: bytes | bytearray | None = None
+    _page: ListPage | None = None
+
+    def page(self) -> ListPage:
+        """The page (parsed on the first call)."""
+        if self._page is None:
+            assert self._body is not None
+            self._page, self._body = parse_list_page(self._body), None
+        return self._page
+
+
+def _page_from_botocore(response: Mapping[str, Any]) -> ListPage:
+    objects = [
+        ObjectEntry(
+            key=item["Key"],
+            size=item.get("Size", 0),
+            last_modified=item.get("LastModified"),
+            etag=item.get("ETag"),
+            owner=_owner_name(item.get("Owner")),
+        )
+        for item in response.get("Contents", ())
+    ]
+    prefixes = [p["Prefix"] for p in response.get("CommonPrefixes", ())]
+    next_token = response.get("NextContinuationToken") if response.get("IsTruncated") else None
+    return ListPage(objects, prefixes, next_token)
+
+
+async def fetch_list_page(
+    client: Any,
+    uri: str,
+    bucket: str,
+    prefix: str,
+    *,
+    delimiter: str | None = None,
+    token: str | None = None,
+    max_keys: int | None = None,
+    start_after: str | None = None,
+    fetch_owner: bool = False,
+    params: Mapping[str, Any] = {},
+) -> PendingPage:
+    """One ``ListObjectsV2`` page under ``prefix``, not yet parsed where that can wait."""
+    arguments: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+    if delimiter:
+        arguments["Delimiter"] = delimiter
+    if token:
+        arguments["ContinuationToken"] = token
+    if max_keys is not None:
+        arguments["MaxKeys"] = max_keys
+    if start_after:
+        arguments["StartAfter"] = start_after
+    if fetch_owner:
+        arguments["FetchOwner"] = True
+    with s3_errors(uri):
+        extra = _accepted(client, "ListObjectsV2", params, *arguments, "EncodingType")
+        lean: LeanClient | None = getattr(client, "lean", None)
+        if lean is not None:
+            try:
+                body = await lean.list_objects_v2(bucket, arguments, extra)
+            except Unsupported:
+                pass
+            else:
+                return PendingPage(next_token_hint(body), _body=body)
+        response = await client.list_objects_v2(**arguments, **extra)
+    page = _page_from_botocore(response)
+    return PendingPage(page.next_token, _page=page)
 
 
 async def list_page(
@@ -207,33 +254,19 @@ async def list_page(
     params: Mapping[str, Any] = {},
 ) -> ListPage:
     """One ``ListObjectsV2`` page under ``prefix``."""
-    arguments: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-    if delimiter:
-        arguments["Delimiter"] = delimiter
-    if token:
-        arguments["ContinuationToken"] = token
-    if max_keys is not None:
-        arguments["MaxKeys"] = max_keys
-    if start_after:
-        arguments["StartAfter"] = start_after
-    if fetch_owner:
-        arguments["FetchOwner"] = True
-    with s3_errors(uri):
-        extra = _accepted(client, "ListObjectsV2", params, *arguments, "EncodingType")
-        response = await _list_objects_v2(client, bucket, arguments, extra)
-    objects = [
-        ObjectEntry(
-            key=item["Key"],
-            size=item.get("Size", 0),
-            last_modified=item.get("LastModified"),
-            etag=item.get("ETag"),
-            owner=_owner_name(item.get("Owner")),
-        )
-        for item in response.get("Contents", ())
-    ]
-    prefixes = [p["Prefix"] for p in response.get("CommonPrefixes", ())]
-    next_token = response.get("NextContinuationToken") if response.get("IsTruncated") else None
-    return ListPage(objects, prefixes, next_token)
+    pending = await fetch_list_page(
+        client,
+        uri,
+        bucket,
+        prefix,
+        delimiter=delimiter,
+        token=token,
+        max_keys=max_keys,
+        start_after=start_after,
+        fetch_owner=fetch_owner,
+        params=params,
+    )
+    return pending.page()
 
 
 async def head_bucket(client: Any, uri: str, bucket: str, params: Mapping[str, Any] = {}) -> bool:

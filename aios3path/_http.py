@@ -1,0 +1,582 @@
+"""A small HTTP/1.1 client on asyncio protocols, for the lean request path.
+
+aiohttp's ``ClientSession`` spends more CPU per request (tracing hooks, cookie jar, header
+multidicts, URL objects, stream readers) than signing and parsing an S3 request together. The
+lean path needs much less: keep-alive connections to one or a few origins, one request at a time
+per connection, ``Content-Length`` or chunked responses read whole. This module is that and
+nothing more:
+
+* :class:`HttpPool` keeps up to ``limit`` connections (idle ones are reused newest first and
+  dropped after ``keepalive`` seconds), creates them with ``loop.create_connection`` (TLS via
+  the ``ssl`` context it is given) and makes callers wait when all are busy;
+* a request is one ``transport.write`` of its head (and one of its body); the response is
+  parsed as it arrives, large bodies are received straight into a buffer of their final size;
+* the read timeout is the time without a byte received, as in botocore;
+* a reused keep-alive connection that the server closed before answering is replaced and the
+  request sent again once (the server never saw it); every other failure is raised as
+  :class:`HttpConnectionError` / :class:`HttpTimeoutError` for the caller's retry logic;
+* a request that is cancelled or fails midway closes its connection, so no half-read response
+  is ever reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import ssl
+import time
+from dataclasses import dataclass
+
+#: Bodies at least this large are received straight into one buffer of their final size.
+_DIRECT_BODY = 64 * 1024
+_SCRATCH = 256 * 1024
+_NO_BODY_STATUS = frozenset({204, 304})
+
+Buffer = bytes | bytearray | memoryview
+
+
+class HttpConnectionError(ConnectionError):
+    """The connection could not be made, broke, or carried something that is not HTTP/1.1."""
+
+
+class HttpConnectTimeoutError(HttpConnectionError, TimeoutError):
+    """No connection within the connect timeout."""
+
+
+class HttpTimeoutError(HttpConnectionError, TimeoutError):
+    """No byte of the response arrived within the read timeout."""
+
+
+class _ClosedBeforeResponse(HttpConnectionError):
+    """A kept-alive connection ended before the first byte of the response."""
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    """A whole HTTP response: status, headers (lower-case names) and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes | bytearray
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where requests go: scheme, host and port (``ssl`` for https)."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def secure(self) -> bool:
+        """Whether connections use TLS."""
+        return self.scheme == "https"
+
+
+class _Connection(asyncio.BufferedProtocol):
+    """One keep-alive connection; parses the response of the request in flight."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, origin: Origin, scratch: memoryview
+    ) -> None:
+        self.loop = loop
+        self.origin = origin
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.reusable = True
+        self.used = False
+        self.idle_since = 0.0
+        # Shared by the pool's connections: each read is parsed before the next one starts.
+        self._scratch = scratch
+        self._waiter: asyncio.Future[HttpResponse] | None = None
+        self._head_request = False
+        self._pending = b""
+        self._state = 0  # 0 idle, 1 head, 2 body by length, 3 direct, 4 chunked, 5 until close
+        self._status = 0
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
+        self._remaining = 0
+        self._direct: bytearray | None = None
+        self._direct_view: memoryview | None = None
+        self._filled = 0
+        self._got_bytes = False
+        self._last_activity = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._read_timeout: float | None = None
+        self._drained: asyncio.Future[None] | None = None
+        self._paused = False
+
+    # -- asyncio protocol callbacks --------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.reusable = False
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        if self._waiter is None or self._waiter.done():
+            return
+        if self._state == 5:
+            self._finish()
+            return
+        if not self._got_bytes and self.used:
+            error: HttpConnectionError = _ClosedBeforeResponse("the connection was closed")
+        else:
+            error = HttpConnectionError(
+                f"the connection to {self.origin.host} ended in the middle of a response"
+                + (f": {exc}" if exc else "")
+            )
+        self._fail(error)
+
+    def eof_received(self) -> bool | None:
+        return None  # close the transport; connection_lost reports it
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        if self._state == 3:
+            return self._direct_view[self._filled :]  # type: ignore[index]
+        return self._scratch
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._got_bytes = True
+        if self._read_timeout is not None:
+            self._last_activity = self.loop.time()
+        if self._state == 3:
+            self._filled += nbytes
+            direct = self._direct
+            if direct is not None and self._filled >= len(direct):
+                self._direct = self._direct_view = None
+                self._state = 0
+                self._finish(direct)
+            return
+        self._feed(bytes(self._scratch[:nbytes]))
+
+    # -- parsing ---------------------------------------------------------------------------
+
+    def _feed(self, data: bytes) -> None:
+        state = self._state
+        if state == 1:
+            data = self._pending + data if self._pending else data
+            end = data.find(b"\r\n\r\n")
+            if end < 0:
+                if len(data) > 65536:
+                    self._fail(HttpConnectionError("response headers over 64 KiB"))
+                    return
+                self._pending = bytes(data)
+                return
+            self._pending = b""
+            if not self._parse_head(data[:end]):
+                return
+            self._start_body(data[end + 4 :])
+        elif state == 2:
+            self._take_length(data)
+        elif state == 4:
+            self._take_chunked(self._pending + data if self._pending else data)
+        elif state == 5:
+            self._body.append(data)
+        elif data:
+            # Bytes nobody asked for: the connection is out of step.
+            self.reusable = False
+            self._abort()
+
+    def _parse_head(self, head: bytes) -> bool:
+        lines = head.decode("latin-1").split("\r\n")
+        status_line = lines[0].split(" ", 2)
+        if len(status_line) < 2 or not status_line[0].startswith("HTTP/1."):
+            self._fail(HttpConnectionError(f"not an HTTP/1.1 response: {lines[0][:80]!r}"))
+            return False
+        try:
+            status = int(status_line[1])
+        except ValueError:
+            self._fail(HttpConnectionError(f"bad status line: {lines[0][:80]!r}"))
+            return False
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep:
+                continue
+            name = name.strip().lower()
+            value = value.strip()
+            if name in headers:
+                headers[name] += ", " + value
+            else:
+                headers[name] = value
+        if status_line[0] == "HTTP/1.0" or headers.get("connection", "").lower() == "close":
+            self.reusable = False
+        self._status = status
+        self._headers = headers
+        return True
+
+    def _start_body(self, rest: bytes) -> None:
+        status, headers = self._status, self._headers
+        if 100 <= status < 200:  # an interim answer (100 Continue): the real one follows
+            self._state = 1
+            if rest:
+                self._feed(rest)
+            return
+        if self._head_request or status in _NO_BODY_STATUS:
+            self._body = []
+            self._state = 0
+            if rest:
+                self.reusable = False
+            self._finish()
+            return
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            self._state = 4
+            self._body = []
+            self._remaining = -1
+            self._take_chunked(rest)
+            return
+        length_text = headers.get("content-length")
+        if length_text is None:
+            self.reusable = False
+            self._state = 5
+            self._body = [rest] if rest else []
+            return
+        try:
+            length = int(length_text)
+            if length < 0:
+                raise ValueError(length_text)
+        except ValueError:
+            self._fail(HttpConnectionError(f"bad Content-Length: {length_text!r}"))
+            return
+        if length >= _DIRECT_BODY and len(rest) < length:
+            direct = bytearray(length)
+            direct[: len(rest)] = rest
+            self._direct = direct
+            self._direct_view = memoryview(direct)
+            self._filled = len(rest)
+            self._state = 3
+            return
+        self._state = 2
+        self._remaining = length
+        self._body = []
+        self._take_length(rest)
+
+    def _take_length(self, data: bytes) -> None:
+        if not data and self._remaining:
+            return
+        body = self._body
+        if len(data) >= self._remaining:
+            if len(data) > self._remaining:
+                self.reusable = False  # more than the response: out of step
+                data = data[: self._remaining]
+            body.append(data)
+            self._remaining = 0
+            self._state = 0
+            self._finish()
+            return
+        body.append(data)
+        self._remaining -= len(data)
+
+    def _take_chunked(self, data: bytes) -> None:
+        body = self._body
+        position = 0
+        while True:
+            if self._remaining > 0:  # inside a chunk's data
+                piece = data[position : position + self._remaining]
+                body.append(piece)
+                self._remaining -= len(piece)
+                position += len(piece)
+                if self._remaining:
+                    self._pending = b""
+                    return
+                self._remaining = -2  # the CRLF after the data
+            end = data.find(b"\r\n", position)
+            if end < 0:
+                self._pending = data[position:]
+                return
+            line = data[position:end]
+            position = end + 2
+            if self._remaining == -2:  # the CRLF that ends a chunk
+                if line:
+                    self._fail(HttpConnectionError("malformed chunked body"))
+                    return
+                self._remaining = -1
+                continue
+            if self._remaining == -3:  # trailers, until an empty line
+                if not line:
+                    self._pending = b""
+                    if position < len(data):
+                        self.reusable = False
+                    self._state = 0
+                    self._finish()
+                    return
+                continue
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                self._fail(HttpConnectionError("malformed chunk size"))
+                return
+            self._remaining = size if size else -3
+
+    # -- a request -------------------------------------------------------------------------
+
+    async def exchange(
+        self, head: bytes, body: Buffer | None, *, head_request: bool, read_timeout: float | None
+    ) -> HttpResponse:
+        """Send one request and return its whole response."""
+        transport = self.transport
+        if transport is None or self.closed:
+            raise _ClosedBeforeResponse("the connection was closed")
+        waiter: asyncio.Future[HttpResponse] = self.loop.create_future()
+        self._waiter = waiter
+        self._head_request = head_request
+        self._state = 1
+        self._pending = b""
+        self._got_bytes = False
+        self._read_timeout = read_timeout
+        if read_timeout is not None:
+            self._last_activity = self.loop.time()
+            self._timer = self.loop.call_at(self._last_activity + read_timeout, self._check_timeout)
+        if body:
+            transport.write(head)
+            transport.write(body)
+        else:
+            transport.write(head)
+        try:
+            if self._paused:
+                await self._drain()
+            return await waiter
+        finally:
+            self.used = True
+            self._waiter = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if not waiter.done() or waiter.cancelled() or waiter.exception() is not None:
+                self.reusable = False
+            elif transport.get_write_buffer_size():
+                self.reusable = False  # answered before the request was fully sent
+
+    async def _drain(self) -> None:
+        while self._paused and not self.closed:
+            self._drained = self.loop.create_future()
+            await self._drained
+            self._drained = None
+
+    def _check_timeout(self) -> None:
+        self._timer = None
+        if self._waiter is None or self._waiter.done() or self._read_timeout is None:
+            return
+        deadline = self._last_activity + self._read_timeout
+        if self.loop.time() >= deadline:
+            self._fail(
+                HttpTimeoutError(
+                    f"no response from {self.origin.host} within {self._read_timeout:g} s"
+                )
+            )
+            return
+        self._timer = self.loop.call_at(deadline, self._check_timeout)
+
+    def _finish(self, direct: bytearray | None = None) -> None:
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        body: bytes | bytearray
+        if direct is not None:
+            body = direct
+        else:
+            parts = self._body
+            body = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._body = []
+        waiter.set_result(HttpResponse(self._status, self._headers, body))
+
+    def _fail(self, error: Exception) -> None:
+        self.reusable = False
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
+        self._abort()
+
+    def _abort(self) -> None:
+        self._state = 0
+        self._direct = self._direct_view = None
+        if self.transport is not None and not self.closed:
+            self.transport.abort()
+
+    def close(self) -> None:
+        """Close the connection (now, without waiting for anything)."""
+        self.reusable = False
+        if self.transport is not None and not self.closed:
+            self.closed = True
+            self.transport.abort()
+
+    def drop_without_io(self) -> None:
+        """Release the socket without touching the event loop (after fork, or a closed loop)."""
+        self.closed = True
+        transport = self.transport
+        self.transport = None
+        sock = getattr(transport, "_sock", None)
+        if sock is not None:
+            transport._sock = None  # type: ignore[union-attr]
+            sock.close()
+
+
+class HttpPool:
+    """Keep-alive HTTP/1.1 connections for one event loop, at most ``limit`` at a time."""
+
+    def __init__(
+        self,
+        *,
+        limit: int,
+        connect_timeout: float | None,
+        read_timeout: float | None,
+        ssl_context: ssl.SSLContext | None = None,
+        keepalive: float = 12.0,
+    ) -> None:
+        self._limit = max(1, limit)
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._ssl = ssl_context
+        self._keepalive = keepalive
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._busy: set[_Connection] = set()
+        self._connecting = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._closed = False
+        self._scratch = memoryview(bytearray(_SCRATCH))
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open or being opened (idle ones included)."""
+        return self._connecting + len(self._busy) + sum(map(len, self._idle.values()))
+
+    async def request(
+        self,
+        origin: Origin,
+        head: bytes,
+        body: Buffer | None = None,
+        *,
+        head_request: bool = False,
+    ) -> HttpResponse:
+        """Send a request (``head``: request line and headers, CRLF-terminated) to ``origin``."""
+        for _ in range(3):
+            connection = await self._acquire(origin)
+            try:
+                response = await connection.exchange(
+                    head, body, head_request=head_request, read_timeout=self._read_timeout
+                )
+            except _ClosedBeforeResponse:
+                self._release(connection)
+                continue  # the server had closed a kept-alive connection: it never saw this
+            except BaseException:
+                connection.close()
+                self._release(connection)
+                raise
+            self._release(connection)
+            return response
+        raise HttpConnectionError(f"{origin.host} closed every connection before answering")
+
+    async def _acquire(self, origin: Origin) -> _Connection:
+        while True:
+            if self._closed:
+                raise HttpConnectionError("the HTTP pool is closed")
+            idle = self._idle.get(origin)
+            now = time.monotonic()
+            while idle:
+                connection = idle.pop()
+                if connection.closed or now - connection.idle_since > self._keepalive:
+                    connection.close()
+                    continue
+                self._busy.add(connection)
+                return connection
+            if self.open_connections >= self._limit and not self._close_other_idle(origin):
+                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._waiters.append(waiter)
+                try:
+                    await waiter
+                except BaseException:
+                    if waiter.done() and not waiter.cancelled():
+                        self._wake_one()  # pass the turn on
+                    else:
+                        waiter.cancel()
+                    raise
+                continue
+            return await self._connect(origin)
+
+    def _close_other_idle(self, origin: Origin) -> bool:
+        for other, connections in self._idle.items():
+            if other != origin and connections:
+                connections.pop(0).close()
+                return True
+        return False
+
+    async def _connect(self, origin: Origin) -> _Connection:
+        loop = asyncio.get_running_loop()
+        self._connecting += 1
+        try:
+            creating = loop.create_connection(
+                lambda: _Connection(loop, origin, self._scratch),
+                origin.host,
+                origin.port,
+                ssl=self._ssl if origin.secure else None,
+            )
+            try:
+                _, connection = await asyncio.wait_for(creating, self._connect_timeout)
+            except asyncio.TimeoutError:
+                raise HttpConnectTimeoutError(
+                    f"could not connect to {origin.host}:{origin.port}"
+                    f" within {self._connect_timeout:g} s"
+                ) from None
+            except OSError as error:
+                raise HttpConnectionError(
+                    f"could not connect to {origin.host}:{origin.port}: {error}"
+                ) from error
+        finally:
+            self._connecting -= 1
+        if self._closed:
+            connection.close()
+            raise HttpConnectionError("the HTTP pool is closed")
+        self._busy.add(connection)
+        return connection
+
+    def _release(self, connection: _Connection) -> None:
+        self._busy.discard(connection)
+        if connection.reusable and not connection.closed and not self._closed:
+            connection.idle_since = time.monotonic()
+            self._idle.setdefault(connection.origin, []).append(connection)
+        else:
+            connection.close()
+        self._wake_one()
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def aclose(self) -> None:
+        """Close every connection; requests still running fail with a connection error."""
+        self._closed = True
+        for connection in self._all():
+            connection.close()
+        self._idle.clear()
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+        await asyncio.sleep(0)  # let the transports finish closing their sockets
+
+    def forget(self) -> None:
+        """Drop every connection without event-loop I/O (after fork, or with a closed loop)."""
+        self._closed = True
+        for connection in self._all():
+            connection.drop_without_io()
+        self._idle.clear()
+        self._busy.clear()
+        self._waiters.clear()
+
+    def _all(self) -> list[_Connection]:
+        return [c for group in self._idle.values() for c in group] + list(self._busy)
