@@ -11,7 +11,8 @@ nothing more:
   the ``ssl`` context it is given) and makes callers wait when all are busy;
 * a request is one ``transport.write`` of its head (and one of its body); the response is
   parsed as it arrives, large bodies are received straight into a buffer of their final size;
-* the read timeout is the time without a byte received, as in botocore;
+* the read timeout is the time without a byte received, as in botocore (checked by one timer
+  per pool, every quarter of the timeout, rather than one timer per request);
 * a reused keep-alive connection that the server closed before answering is replaced and the
   request sent again once (the server never saw it); every other failure is raised as
   :class:`HttpConnectionError` / :class:`HttpTimeoutError` for the caller's retry logic;
@@ -101,9 +102,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._direct_view: memoryview | None = None
         self._filled = 0
         self._got_bytes = False
-        self._last_activity = 0.0
-        self._timer: asyncio.TimerHandle | None = None
-        self._read_timeout: float | None = None
+        self.last_activity = 0.0
         self._drained: asyncio.Future[None] | None = None
         self._paused = False
 
@@ -149,8 +148,7 @@ class _Connection(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         self._got_bytes = True
-        if self._read_timeout is not None:
-            self._last_activity = self.loop.time()
+        self.last_activity = self.loop.time()
         if self._state == 3:
             self._filled += nbytes
             direct = self._direct
@@ -322,8 +320,13 @@ class _Connection(asyncio.BufferedProtocol):
 
     # -- a request -------------------------------------------------------------------------
 
+    @property
+    def waiting(self) -> bool:
+        """Whether a request is waiting for (the rest of) its response."""
+        return self._waiter is not None and not self._waiter.done()
+
     async def exchange(
-        self, head: bytes, body: Buffer | None, *, head_request: bool, read_timeout: float | None
+        self, head: bytes, body: Buffer | None, *, head_request: bool
     ) -> HttpResponse:
         """Send one request and return its whole response."""
         transport = self.transport
@@ -335,10 +338,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._state = 1
         self._pending = b""
         self._got_bytes = False
-        self._read_timeout = read_timeout
-        if read_timeout is not None:
-            self._last_activity = self.loop.time()
-            self._timer = self.loop.call_at(self._last_activity + read_timeout, self._check_timeout)
+        self.last_activity = self.loop.time()
         if body:
             transport.write(head)
             transport.write(body)
@@ -351,9 +351,6 @@ class _Connection(asyncio.BufferedProtocol):
         finally:
             self.used = True
             self._waiter = None
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
             if not waiter.done() or waiter.cancelled() or waiter.exception() is not None:
                 self.reusable = False
             elif transport.get_write_buffer_size():
@@ -365,19 +362,11 @@ class _Connection(asyncio.BufferedProtocol):
             await self._drained
             self._drained = None
 
-    def _check_timeout(self) -> None:
-        self._timer = None
-        if self._waiter is None or self._waiter.done() or self._read_timeout is None:
-            return
-        deadline = self._last_activity + self._read_timeout
-        if self.loop.time() >= deadline:
-            self._fail(
-                HttpTimeoutError(
-                    f"no response from {self.origin.host} within {self._read_timeout:g} s"
-                )
-            )
-            return
-        self._timer = self.loop.call_at(deadline, self._check_timeout)
+    def time_out(self, read_timeout: float) -> None:
+        """Fail the request in flight: nothing arrived for ``read_timeout`` seconds."""
+        self._fail(
+            HttpTimeoutError(f"no response from {self.origin.host} within {read_timeout:g} s")
+        )
 
     def _finish(self, direct: bytearray | None = None) -> None:
         waiter = self._waiter
@@ -392,7 +381,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._body = []
         waiter.set_result(HttpResponse(self._status, self._headers, body))
 
-    def _fail(self, error: Exception) -> None:
+    def _fail(self, error: BaseException) -> None:
         self.reusable = False
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -446,6 +435,7 @@ class HttpPool:
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self._closed = False
         self._scratch = memoryview(bytearray(_SCRATCH))
+        self._watchdog: asyncio.TimerHandle | None = None
 
     @property
     def open_connections(self) -> int:
@@ -464,9 +454,9 @@ class HttpPool:
         for _ in range(3):
             connection = await self._acquire(origin)
             try:
-                response = await connection.exchange(
-                    head, body, head_request=head_request, read_timeout=self._read_timeout
-                )
+                if self._watchdog is None and self._read_timeout is not None:
+                    self._start_watchdog()
+                response = await connection.exchange(head, body, head_request=head_request)
             except _ClosedBeforeResponse:
                 self._release(connection)
                 continue  # the server had closed a kept-alive connection: it never saw this
@@ -541,6 +531,24 @@ class HttpPool:
         self._busy.add(connection)
         return connection
 
+    def _start_watchdog(self) -> None:
+        # One timer for all connections (not one per request): every quarter of the read
+        # timeout (at most a second) it fails the requests that have waited too long.
+        assert self._read_timeout is not None
+        interval = min(1.0, self._read_timeout / 4)
+        self._watchdog = asyncio.get_running_loop().call_later(interval, self._watch)
+
+    def _watch(self) -> None:
+        self._watchdog = None
+        if not self._busy or self._closed or self._read_timeout is None:
+            return
+        timeout = self._read_timeout
+        now = asyncio.get_running_loop().time()
+        for connection in list(self._busy):
+            if connection.waiting and now - connection.last_activity >= timeout:
+                connection.time_out(timeout)
+        self._start_watchdog()
+
     def _release(self, connection: _Connection) -> None:
         self._busy.discard(connection)
         if connection.reusable and not connection.closed and not self._closed:
@@ -560,6 +568,9 @@ class HttpPool:
     async def aclose(self) -> None:
         """Close every connection; requests still running fail with a connection error."""
         self._closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         for connection in self._all():
             connection.close()
         self._idle.clear()
@@ -572,6 +583,7 @@ class HttpPool:
     def forget(self) -> None:
         """Drop every connection without event-loop I/O (after fork, or with a closed loop)."""
         self._closed = True
+        self._watchdog = None  # its loop is gone or not ours
         for connection in self._all():
             connection.drop_without_io()
         self._idle.clear()

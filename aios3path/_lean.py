@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email.utils
 import os
 import random
 import sys
@@ -53,6 +52,7 @@ from ._http import (
     Origin,
 )
 from ._sigv4 import EMPTY_SHA256, SigningKeys, authorization, canonical_query
+from ._timestamps import parse_http_date
 
 _PROBE_KEY = "aios3path-endpoint-probe"
 _MAX_BACKOFF = 20.0
@@ -120,6 +120,18 @@ _HEAD_FIELDS = {
     "x-amz-restore": "Restore",
     "x-amz-website-redirect-location": "WebsiteRedirectLocation",
 }
+
+
+_last_date: tuple[int, str] = (0, "")
+
+
+def _amz_date() -> str:
+    """The ``x-amz-date`` of now, formatted once per second."""
+    global _last_date
+    now = int(time.time())
+    if _last_date[0] != now:
+        _last_date = (now, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)))
+    return _last_date[1]
 
 
 class Unsupported(Exception):
@@ -290,7 +302,7 @@ class LeanClient:
         while True:
             attempt += 1
             frozen = await self._credentials.get_frozen_credentials()
-            amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            amz_date = _amz_date()
             headers = {
                 "host": endpoint.host,
                 "x-amz-date": amz_date,
@@ -495,7 +507,7 @@ def _head_response(status: int, lowered: Mapping[str, str]) -> dict[str, Any]:
         },
     }
     if "last-modified" in lowered:
-        result["LastModified"] = email.utils.parsedate_to_datetime(lowered["last-modified"])
+        result["LastModified"] = parse_http_date(lowered["last-modified"])
     for header, name in _HEAD_FIELDS.items():
         if header in lowered:
             result[name] = lowered[header]

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
 from urllib.parse import unquote_plus
 from xml.etree import ElementTree
 
 from ._entries import ListPage, ObjectEntry
+from ._timestamps import parse_iso8601
 
 _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _KEYS = re.compile(rb"<Key>([^<]*)</Key>")
@@ -65,10 +65,6 @@ def _unescape_etag(text: str) -> str:
     return text
 
 
-def _parse_date(text: str) -> datetime:
-    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-
-
 def _scan(body: bytes | bytearray) -> ListPage | None:
     """The page from regular-expression scans, or ``None`` where they cannot be trusted."""
     if _UNUSUAL.search(body) is not None:
@@ -91,7 +87,7 @@ def _scan(body: bytes | bytearray) -> ListPage | None:
             ObjectEntry(
                 decode(key.decode()),
                 int(size),
-                _parse_date(date.decode()),
+                parse_iso8601(date.decode()),
                 _unescape_etag(etag.decode()),
             )
             for key, size, etag, date in zip(keys, sizes, etags, dates, strict=True)
@@ -132,7 +128,7 @@ def _parse_tree(body: bytes | bytearray) -> ListPage:
             elif tag == "ETag":
                 etag = text
             elif tag == "LastModified" and text:
-                modified = _parse_date(text)
+                modified = parse_iso8601(text)
             elif tag == "Owner":
                 owner = _text(child, "DisplayName") or _text(child, "ID") or None
         objects.append(ObjectEntry(key, size, modified, etag, owner))

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import email.utils
 import os
 import threading
 from collections.abc import AsyncGenerator
-from datetime import datetime
 from typing import Any
 
 from aiobotocore.config import AioConfig
@@ -29,6 +27,7 @@ from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 from ._client import S3Client
 from ._config import ClientSettings
 from ._lean import LeanClient
+from ._timestamps import parse_http_date, parse_iso8601
 
 #: Connections per client unless the user's botocore Config says otherwise. It bounds the
 #: requests in flight per endpoint, so it is sized to the concurrency async users reach.
@@ -40,9 +39,9 @@ def fast_timestamp_parser(value: Any) -> Any:
     if isinstance(value, str):
         try:
             if value.endswith("Z") and "T" in value:
-                return datetime.fromisoformat(value[:-1] + "+00:00")
+                return parse_iso8601(value)
             if value.endswith("GMT"):
-                return email.utils.parsedate_to_datetime(value)
+                return parse_http_date(value)
         except (ValueError, TypeError):
             pass
     return DEFAULT_TIMESTAMP_PARSER(value)

@@ -64,7 +64,7 @@ class SigningKeys:
 
 
 def _hmac(key: bytes, message: str) -> bytes:
-    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.digest(key, message.encode("utf-8"), "sha256")
 
 
 def authorization(
@@ -102,9 +102,9 @@ def authorization(
             hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
         )
     )
-    signature = hmac.new(
-        keys.get(secret_key, date, region), string_to_sign.encode("utf-8"), hashlib.sha256
-    ).hexdigest()
+    signature = hmac.digest(
+        keys.get(secret_key, date, region), string_to_sign.encode("utf-8"), "sha256"
+    ).hex()
     return (
         f"{_ALGORITHM} Credential={access_key}/{scope}, "
         f"SignedHeaders={signed_headers}, Signature={signature}"
