@@ -234,9 +234,7 @@ class ConfigurationMap:
             registrations[path._parts] = _Registration(
                 settings=settings if settings is not None else old.settings,
                 parameters=(
-                    MappingProxyType(s3_parameters)
-                    if s3_parameters is not None
-                    else old.parameters
+                    MappingProxyType(s3_parameters) if s3_parameters is not None else old.parameters
                 ),
                 transfer_config=(
                     transfer_config if transfer_config is not None else old.transfer_config

@@ -117,9 +117,7 @@ async def copy_object(source: Target, target: Target, head: Mapping[str, Any]) -
     await _stream_copy(source, target, head, size)
 
 
-async def _stream_copy(
-    source: Target, target: Target, head: Mapping[str, Any], size: int
-) -> None:
+async def _stream_copy(source: Target, target: Target, head: Mapping[str, Any], size: int) -> None:
     """Copy across endpoints through this process, one part per request."""
     config = target.transfer
     get_params = {"IfMatch": head["ETag"]} if head.get("ETag") else {}

@@ -216,6 +216,29 @@ async def fetch_into(
             filled += len(chunk)
 
 
+async def fetch_part(
+    target: Target, first: int, length: int, etag: str | None
+) -> bytes | bytearray:
+    """The ``length`` bytes from ``first`` on, in one ranged GET pinned to ``etag``."""
+    pinned = target.with_parameters({"IfMatch": etag}) if etag else target
+    try:
+        data = await _s3.get_object_buffer(
+            pinned.client,
+            pinned.uri,
+            pinned.bucket,
+            pinned.key,
+            pinned.params,
+            byte_range=(first, first + length - 1),
+        )
+    except S3FileExistsError as error:  # 412 PreconditionFailed on If-Match
+        if etag and error.code == "PreconditionFailed":
+            raise changed_error(target, error) from error
+        raise
+    if len(data) != length:
+        raise _s3.ObjectStreamError(f"{target.uri}: {len(data)} bytes instead of {length}")
+    return data
+
+
 async def head_for_open(target: Target) -> dict[str, Any]:
     """``HeadObject`` for opening: ``FileNotFoundError`` names the path."""
     return await _s3.head_object(
@@ -362,7 +385,7 @@ class S3ObjectReader(_LineReader[bytes]):
         self._part = max(config.part_size_for(size), 1)
         self._window = config.read_ahead
         self._last_part = (size - 1) // self._part if size else -1
-        self._parts: dict[int, asyncio.Task[bytearray]] = {}
+        self._parts: dict[int, asyncio.Task[bytes | bytearray]] = {}
         self._limiter = limiter_for(target)
         self._pos = 0
         self._sequential_at = 0
@@ -390,13 +413,16 @@ class S3ObjectReader(_LineReader[bytes]):
 
     # parts ------------------------------------------------------------------------------
 
-    async def _fetch(self, index: int) -> bytearray:
+    async def _fetch(self, index: int) -> bytes | bytearray:
         first = index * self._part
-        buffer = bytearray(min(self._part, self.size - first))
+        length = min(self._part, self.size - first)
+        if self._limiter is None:  # one ranged GET, received straight into the part's buffer
+            return await fetch_part(self._target, first, length, self.etag)
+        buffer = bytearray(length)
         await fetch_into(self._target, first, memoryview(buffer), self.etag, self._limiter)
         return buffer
 
-    def _task(self, index: int) -> asyncio.Task[bytearray]:
+    def _task(self, index: int) -> asyncio.Task[bytes | bytearray]:
         task = self._parts.get(index)
         if task is None:
             task = asyncio.ensure_future(self._fetch(index))
@@ -404,7 +430,7 @@ class S3ObjectReader(_LineReader[bytes]):
             self._parts[index] = task
         return task
 
-    async def _part_at(self, position: int) -> tuple[bytearray, int]:
+    async def _part_at(self, position: int) -> tuple[bytes | bytearray, int]:
         """The part holding ``position`` and the offset of ``position`` in it."""
         index = position // self._part
         sequential = position == self._sequential_at

@@ -331,9 +331,7 @@ class LeanClient:
             except UnicodeEncodeError:
                 raise Unsupported("a header that is not latin-1") from None
             try:
-                response = await pool.request(
-                    endpoint.origin, head, head_request=method == "HEAD"
-                )
+                response = await pool.request(endpoint.origin, head, head_request=method == "HEAD")
             except HttpConnectionError as error:
                 if attempt >= self._max_attempts:
                     raise _botocore_connection_error(error, endpoint.url) from error
@@ -371,9 +369,7 @@ class LeanClient:
 
     # -- operations -----------------------------------------------------------------------
 
-    async def head_object(
-        self, bucket: str, key: str, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    async def head_object(self, bucket: str, key: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """``HeadObject``, answered as botocore shapes it."""
         query, headers = self._wire_parameters("HeadObject", params)
         response = await self._send("HEAD", bucket, key, query, headers, "HeadObject")
@@ -385,8 +381,11 @@ class LeanClient:
         key: str,
         params: Mapping[str, Any],
         byte_range: tuple[int, int] | None,
-    ) -> bytes:
-        """``GetObject``: the body, whole (checksum verified) or the inclusive byte range."""
+    ) -> bytes | bytearray:
+        """``GetObject``: the body, whole (checksum verified) or the inclusive byte range.
+
+        A body of 64 KiB or more is the ``bytearray`` it was received into.
+        """
         body, _, _ = await self.get_object_with_size(bucket, key, params, byte_range)
         return body
 
@@ -396,7 +395,7 @@ class LeanClient:
         key: str,
         params: Mapping[str, Any],
         byte_range: tuple[int, int] | None,
-    ) -> tuple[bytes, int, str | None]:
+    ) -> tuple[bytes | bytearray, int, str | None]:
         """``GetObject`` returning ``(body, the object's whole size, its ETag)``."""
         query, headers = self._wire_parameters("GetObject", params)
         if byte_range is not None:
@@ -406,8 +405,6 @@ class LeanClient:
         response = await self._send("GET", bucket, key, query, headers, "GetObject")
         status, response_headers = response.status, response.headers
         body = response.body
-        if type(body) is not bytes:
-            body = bytes(body)
         expected = response_headers.get("x-amz-checksum-crc32")
         if byte_range is None and status == 200 and expected and "-" not in expected:
             actual = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()

@@ -545,9 +545,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         errors: list[OSError] = []
         collect = errors.append if on_error is not None else None
         async for entry in self.walk(top_down, collect, follow_symlinks):
-            page: list[tuple[_P, list[str], list[str]] | WalkError] = [
-                WalkError(e) for e in errors
-            ]
+            page: list[tuple[_P, list[str], list[str]] | WalkError] = [WalkError(e) for e in errors]
             errors.clear()
             page.append(entry)
             yield page
@@ -674,9 +672,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
     @overload
     async def rename(self: _P, target: str | PureS3Path) -> _P: ...
 
-    async def rename(
-        self: _P, target: str | os.PathLike[str] | PureS3Path
-    ) -> _P | pathlib.Path:
+    async def rename(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P | pathlib.Path:
         """Move this object, or every key of this "directory", to ``target``; return it.
 
         A ``str`` target is an S3 path (as in s3path). Objects are copied server-side
@@ -702,9 +698,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
     @overload
     async def replace(self: _P, target: str | PureS3Path) -> _P: ...
 
-    async def replace(
-        self: _P, target: str | os.PathLike[str] | PureS3Path
-    ) -> _P | pathlib.Path:
+    async def replace(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P | pathlib.Path:
         """The same as :meth:`rename` (S3 overwrites either way)."""
         return await self.rename(target)  # type: ignore[arg-type]
 
@@ -979,6 +973,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         await _s3.delete_object(
             request.client, request.uri, request.bucket, request.key, request.params
         )
+
 
 class AsyncVersionedS3Path(PureVersionedS3Path, AsyncS3Path):
     """One version of an object: ``AsyncVersionedS3Path("/b/k", version_id="...")``.

@@ -125,9 +125,7 @@ async def _close(pages: AsyncIterator[Any]) -> None:
         await aclose()
 
 
-def iterate_pages(
-    pages: AsyncIterator[list[_T]], convert: Callable[[_T], _U]
-) -> Iterator[_U]:
+def iterate_pages(pages: AsyncIterator[list[_T]], convert: Callable[[_T], _U]) -> Iterator[_U]:
     """Iterate an async generator of pages synchronously, crossing to the loop once per page."""
     finished = False
     try:

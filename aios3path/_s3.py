@@ -65,6 +65,24 @@ async def get_object(
     byte_range: tuple[int, int] | None = None,
 ) -> bytes:
     """``GetObject``: the whole object, or bytes ``start..end`` inclusive of ``byte_range``."""
+    data = await get_object_buffer(client, uri, bucket, key, params, byte_range=byte_range)
+    return data if type(data) is bytes else bytes(data)
+
+
+async def get_object_buffer(
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    params: Mapping[str, Any] = {},
+    *,
+    byte_range: tuple[int, int] | None = None,
+) -> bytes | bytearray:
+    """:func:`get_object`, but a large body may come as the ``bytearray`` it was received into.
+
+    For callers that copy the data somewhere anyway (parts joined into one object, a reader's
+    part buffer): converting to ``bytes`` first would copy it twice.
+    """
     with s3_errors(uri):
         extra = _accepted(client, "GetObject", params, "Bucket", "Key", "Range")
         lean: LeanClient | None = getattr(client, "lean", None)
@@ -86,7 +104,7 @@ async def get_object_start(
     key: str,
     params: Mapping[str, Any],
     length: int,
-) -> tuple[bytes, int, str | None] | None:
+) -> tuple[bytes | bytearray, int, str | None] | None:
     """The first ``length`` bytes of an object with its whole size and ETag, in one GET.
 
     Only through the lean path (``None`` where it does not serve the request: use

@@ -201,8 +201,10 @@ class S3Path(NoLocalFilesystemMixin):
         An exception inside ``with path.open("w") as f:`` aborts the write: no object appears.
         """
         return _sync_io.open_sync(to_async(self), mode, buffering, encoding, errors, newline)
+
     glob = _blocking_pages(AsyncS3Path._glob_pages, AsyncS3Path.glob)
     rglob = _blocking_pages(AsyncS3Path._rglob_pages, AsyncS3Path.rglob)
+
     def walk(
         self,
         top_down: bool = True,
@@ -217,6 +219,7 @@ class S3Path(NoLocalFilesystemMixin):
                     on_error(item.error)
             else:
                 yield item
+
     rename = _blocking(AsyncS3Path.rename)
     replace = _blocking(AsyncS3Path.replace)
     move = _blocking(AsyncS3Path.move)
@@ -237,4 +240,3 @@ class VersionedS3Path(PureVersionedS3Path, S3Path):
     __slots__ = ()
 
     _plain_class = S3Path
-

@@ -31,13 +31,13 @@ import aiofiles.os
 
 from . import _s3
 from ._concurrency import map_bounded
-from ._errors import S3FileExistsError, S3ValueError
+from ._errors import S3ValueError
 from ._file import (
     BandwidthLimiter,
     S3ObjectWriter,
     as_body,
-    changed_error,
     fetch_into,
+    fetch_part,
     head_for_open,
     iter_range,
     limiter_for,
@@ -100,7 +100,7 @@ def _close_opened(opening: asyncio.Future[Any]) -> None:
         closing.add_done_callback(_CLOSING.discard)
 
 
-async def _read_start(target: Target, length: int) -> tuple[bytes, int, str | None]:
+async def _read_start(target: Target, length: int) -> tuple[bytes | bytearray, int, str | None]:
     """The object's first ``length`` bytes, its whole size and ETag, from one ranged GET."""
     start = await _s3.get_object_start(
         target.client, target.uri, target.bucket, target.key, target.params, length
@@ -145,7 +145,7 @@ async def read_object(target: Target) -> bytes:
         start, size, etag = b"", -1, None
     filled = len(start)
     if 0 <= size <= filled:
-        return start
+        return start if type(start) is bytes else bytes(start)
     if size < 0 or filled < min(first_size, size):
         return await _s3.get_object(
             target.client, target.uri, target.bucket, target.key, target.params
@@ -153,21 +153,9 @@ async def read_object(target: Target) -> bytes:
     ranges = part_ranges(filled, size, max(config.multipart_chunksize, 1))
     limiter = limiter_for(target)
     if limiter is None:
-        # Whole parts as bytes, joined once: no zero-filled buffer, no second copy.
-        pinned = target.with_parameters({"IfMatch": etag} if etag else {})
-
-        async def get(r: tuple[int, int, int]) -> bytes:
-            try:
-                return await _s3.get_object(
-                    pinned.client,
-                    pinned.uri,
-                    pinned.bucket,
-                    pinned.key,
-                    pinned.params,
-                    byte_range=(r[1], r[2]),
-                )
-            except S3FileExistsError as error:  # 412 PreconditionFailed on If-Match
-                raise changed_error(target, error) from error
+        # Whole parts as received, joined once: no zero-filled buffer, no second copy.
+        async def get(r: tuple[int, int, int]) -> bytes | bytearray:
+            return await fetch_part(target, r[1], r[2] - r[1] + 1, etag)
 
         parts = await map_bounded(get, ranges, config.max_concurrency)
         return b"".join([start, *parts])
