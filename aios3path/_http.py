@@ -31,6 +31,8 @@ from dataclasses import dataclass
 #: Bodies at least this large are received straight into one buffer of their final size.
 _DIRECT_BODY = 64 * 1024
 _SCRATCH = 256 * 1024
+#: Request bodies are written this much at a time.
+_BODY_SLICE = 1024 * 1024
 _NO_BODY_STATUS = frozenset({204, 304})
 
 Buffer = bytes | bytearray | memoryview
@@ -339,22 +341,40 @@ class _Connection(asyncio.BufferedProtocol):
         self._pending = b""
         self._got_bytes = False
         self.last_activity = self.loop.time()
-        if body:
-            transport.write(head)
-            transport.write(body)
-        else:
-            transport.write(head)
+        sent = True
         try:
-            if self._paused:
-                await self._drain()
+            transport.write(head)
+            if body:
+                sent = await self._send_body(body, waiter)
             return await waiter
         finally:
             self.used = True
             self._waiter = None
             if not waiter.done() or waiter.cancelled() or waiter.exception() is not None:
                 self.reusable = False
-            elif transport.get_write_buffer_size():
+            elif not sent or transport.get_write_buffer_size():
                 self.reusable = False  # answered before the request was fully sent
+
+    async def _send_body(self, body: Buffer, waiter: asyncio.Future[HttpResponse]) -> bool:
+        """Write ``body`` a slice at a time, waiting whenever the transport's buffer is full.
+
+        The transport copies what the socket does not take at once, so writing a large body
+        in one call would hold a second copy of it; slices keep that to one slice. An early
+        answer (an error before the body is through) stops the sending; returns whether all
+        of the body was handed to the transport.
+        """
+        transport = self.transport
+        assert transport is not None
+        with memoryview(body) as view:
+            flat = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+            for start in range(0, flat.nbytes, _BODY_SLICE):
+                if waiter.done() or self.closed:
+                    return False
+                transport.write(flat[start : start + _BODY_SLICE])
+                if self._paused:
+                    await self._drain()
+                    self.last_activity = self.loop.time()
+        return True
 
     async def _drain(self) -> None:
         while self._paused and not self.closed:

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import html
 import os
 import random
+import re
 import sys
 import time
 import zlib
@@ -44,6 +46,7 @@ from botocore.exceptions import (
 )
 
 from ._http import (
+    Buffer,
     HttpConnectionError,
     HttpConnectTimeoutError,
     HttpPool,
@@ -52,7 +55,7 @@ from ._http import (
     Origin,
 )
 from ._sigv4 import EMPTY_SHA256, SigningKeys, authorization, canonical_query
-from ._timestamps import parse_http_date
+from ._timestamps import parse_http_date, parse_iso8601
 
 _PROBE_KEY = "aios3path-endpoint-probe"
 _MAX_BACKOFF = 20.0
@@ -78,6 +81,14 @@ _THROTTLING = frozenset(
     }
 )
 _RETRY_STATUS = frozenset({500, 502, 503, 504})
+_UNSIGNED = "UNSIGNED-PAYLOAD"
+#: Bodies at least this large have their CRC32 computed off the event loop (zlib lets go of
+#: the GIL), so other requests go on meanwhile.
+_THREADED_CRC = 1024 * 1024
+#: Operations whose 200 answer can still carry an ``<Error>`` (the server failed mid-way).
+_ERRORS_IN_200 = frozenset({"CopyObject", "UploadPartCopy", "CompleteMultipartUpload"})
+_COPY_ETAG = re.compile(rb"<ETag>([^<]*)</ETag>")
+_COPY_DATE = re.compile(rb"<LastModified>([^<]*)</LastModified>")
 _REDIRECT_CODES = frozenset(
     {"PermanentRedirect", "TemporaryRedirect", "AuthorizationHeaderMalformed"}
 )
@@ -96,10 +107,30 @@ _OBJECT_READ: dict[str, tuple[str, str]] = {
     "IfNoneMatch": ("header", "if-none-match"),
     "ChecksumMode": ("header", "x-amz-checksum-mode"),
 }
+#: Storage parameters a copy can carry (all headers; booleans as ``true``/``false``).
+_COPY_HEADERS: dict[str, tuple[str, str]] = {
+    **_REQUEST_HEADERS,
+    "ExpectedSourceBucketOwner": ("header", "x-amz-source-expected-bucket-owner"),
+    "ServerSideEncryption": ("header", "x-amz-server-side-encryption"),
+    "SSEKMSKeyId": ("header", "x-amz-server-side-encryption-aws-kms-key-id"),
+    "SSEKMSEncryptionContext": ("header", "x-amz-server-side-encryption-context"),
+    "BucketKeyEnabled": ("header", "x-amz-server-side-encryption-bucket-key-enabled"),
+    "StorageClass": ("header", "x-amz-storage-class"),
+    "ACL": ("header", "x-amz-acl"),
+    "GrantFullControl": ("header", "x-amz-grant-full-control"),
+    "GrantRead": ("header", "x-amz-grant-read"),
+    "GrantReadACP": ("header", "x-amz-grant-read-acp"),
+    "GrantWriteACP": ("header", "x-amz-grant-write-acp"),
+    "WebsiteRedirectLocation": ("header", "x-amz-website-redirect-location"),
+    "MetadataDirective": ("header", "x-amz-metadata-directive"),
+    "CopySourceIfMatch": ("header", "x-amz-copy-source-if-match"),
+}
 _SUPPORTED: dict[str, dict[str, tuple[str, str]]] = {
     "GetObject": _OBJECT_READ,
     "HeadObject": _OBJECT_READ,
     "ListObjectsV2": _REQUEST_HEADERS,
+    "UploadPart": _REQUEST_HEADERS,
+    "CopyObject": _COPY_HEADERS,
 }
 
 #: HEAD response headers and the botocore response fields they become.
@@ -276,10 +307,11 @@ class LeanClient:
             where = supported.get(name)
             if where is None:
                 raise Unsupported(name)
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
             if where[0] == "query":
-                query.append((where[1], str(value)))
+                query.append((where[1], text))
             else:
-                headers[where[1]] = str(value)
+                headers[where[1]] = text
         return query, headers
 
     async def _send(
@@ -290,8 +322,13 @@ class LeanClient:
         query_pairs: list[tuple[str, str]],
         extra_headers: Mapping[str, str],
         operation: str,
+        body: Buffer | None = None,
     ) -> HttpResponse:
-        """Sign and send one request with retries; returns the whole response."""
+        """Sign and send one request with retries; returns the whole response.
+
+        A ``body`` is sent as ``UNSIGNED-PAYLOAD`` (its integrity is the CRC32 checksum header
+        the caller adds, as botocore does over TLS), so it is never hashed here.
+        """
         self._check_bucket(bucket)
         endpoint = await self._endpoint(bucket)
         pool = self._pool or await self._http_pool(endpoint.origin.secure)
@@ -306,7 +343,7 @@ class LeanClient:
             headers = {
                 "host": endpoint.host,
                 "x-amz-date": amz_date,
-                "x-amz-content-sha256": EMPTY_SHA256,
+                "x-amz-content-sha256": EMPTY_SHA256 if body is None else _UNSIGNED,
                 **extra_headers,
             }
             if frozen.token:
@@ -321,8 +358,11 @@ class LeanClient:
                 secret_key=frozen.secret_key,
                 region=endpoint.region,
                 amz_date=amz_date,
+                payload_hash=headers["x-amz-content-sha256"],
             )
             headers["user-agent"] = self._user_agent
+            if body is not None:  # not signed (botocore does not sign it either)
+                headers["content-length"] = str(memoryview(body).nbytes)
             lines = [f"{method} {target} HTTP/1.1"]
             lines.extend(f"{name}: {value}" for name, value in headers.items())
             lines.append("\r\n")
@@ -331,14 +371,18 @@ class LeanClient:
             except UnicodeEncodeError:
                 raise Unsupported("a header that is not latin-1") from None
             try:
-                response = await pool.request(endpoint.origin, head, head_request=method == "HEAD")
+                response = await pool.request(
+                    endpoint.origin, head, body, head_request=method == "HEAD"
+                )
             except HttpConnectionError as error:
                 if attempt >= self._max_attempts:
                     raise _botocore_connection_error(error, endpoint.url) from error
                 await asyncio.sleep(self._backoff(attempt))
                 continue
             status, response_headers = response.status, response.headers
-            if status < 300 or status == 304:
+            if status == 200 and operation in _ERRORS_IN_200 and _is_error_body(response.body):
+                status = 500  # S3 failed after it had sent its 200: botocore retries these too
+            elif status < 300 or status == 304:
                 return response
             code, message, details = _error_details(status, response.body, response_headers)
             if (
@@ -456,6 +500,67 @@ class LeanClient:
                 raise Unsupported(name)
         response = await self._send("GET", bucket, None, query, headers, "ListObjectsV2")
         return response.body
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        body: Buffer,
+        params: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """``UploadPart`` with a CRC32 checksum; returns ``{"ETag", "ChecksumCRC32"}``.
+
+        The upload must have been created with ``ChecksumAlgorithm="CRC32"``.
+        """
+        query, headers = self._wire_parameters("UploadPart", params)
+        query += [("partNumber", str(part_number)), ("uploadId", upload_id)]
+        headers["x-amz-checksum-crc32"] = await crc32_base64(body)
+        response = await self._send("PUT", bucket, key, query, headers, "UploadPart", body)
+        result: dict[str, Any] = {"ETag": response.headers.get("etag", "")}
+        checksum = response.headers.get("x-amz-checksum-crc32")
+        if checksum:
+            result["ChecksumCRC32"] = checksum
+        return result
+
+    async def copy_object(
+        self,
+        bucket: str,
+        key: str,
+        source_bucket: str,
+        source_key: str,
+        params: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """``CopyObject`` with botocore-style ``params``; answered as botocore shapes it."""
+        query, headers = self._wire_parameters("CopyObject", params)
+        headers["x-amz-copy-source"] = quote(f"{source_bucket}/{source_key}", safe="-._~/")
+        response = await self._send("PUT", bucket, key, query, headers, "CopyObject", b"")
+        result: dict[str, Any] = {"CopyObjectResult": {}}
+        etag = _COPY_ETAG.search(response.body)
+        if etag is not None:
+            result["CopyObjectResult"]["ETag"] = html.unescape(etag.group(1).decode())
+        modified = _COPY_DATE.search(response.body)
+        if modified is not None:
+            result["CopyObjectResult"]["LastModified"] = parse_iso8601(modified.group(1).decode())
+        version = response.headers.get("x-amz-version-id")
+        if version:
+            result["VersionId"] = version
+        return result
+
+
+async def crc32_base64(body: Buffer) -> str:
+    """The base64 CRC32 of ``body`` (computed in a worker thread for large bodies)."""
+    if memoryview(body).nbytes >= _THREADED_CRC:
+        value = await asyncio.to_thread(zlib.crc32, body)
+    else:
+        value = zlib.crc32(body)
+    return base64.b64encode(value.to_bytes(4, "big")).decode()
+
+
+def _is_error_body(body: bytes | bytearray) -> bool:
+    start = body.find(b"<", body.find(b"?>") + 1 if body.startswith(b"<?xml") else 0)
+    return body[start : start + 7] == b"<Error>"
 
 
 _REASONS = {

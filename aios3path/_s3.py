@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -456,8 +456,29 @@ async def copy_object(
         arguments["CopySourceIfMatch"] = source_etag
     with s3_errors(uri):
         extra = _accepted(client, "CopyObject", params, *arguments, *CONTENT_ARGUMENTS)
+        lean: LeanClient | None = getattr(client, "lean", None)
+        if lean is not None:
+            wire = {k: v for k, v in arguments.items() if k not in _COPY_ADDRESS}
+            with contextlib.suppress(Unsupported):
+                return await lean.copy_object(
+                    bucket, key, source_bucket, source_key, {**wire, **extra}
+                )
         response: dict[str, Any] = await client.copy_object(**arguments, **extra)
         return response
+
+
+_COPY_ADDRESS = frozenset({"Bucket", "Key", "CopySource"})
+
+
+@contextlib.contextmanager
+def _buffer_of(body: Any) -> Iterator[memoryview]:
+    """The bytes of a request body (``bytes``-like, or a ``BytesIO`` from its position)."""
+    if isinstance(body, io.BytesIO):
+        with body.getbuffer() as whole, whole[body.tell() :] as view:
+            yield view
+    else:
+        with memoryview(body) as view:
+            yield view
 
 
 #: Request bodies larger than this go to aiohttp as a ``BytesIO``: it sends those in chunks,
@@ -524,6 +545,16 @@ async def upload_part(
         extra = _accepted(
             client, "UploadPart", params, "Bucket", "Key", "UploadId", "PartNumber", "Body"
         )
+        lean: LeanClient | None = getattr(client, "lean", None)
+        # The lean path sends CRC32, which the upload declared only where botocore checksums.
+        if lean is not None and _checksums_parts(client):
+            try:
+                with _buffer_of(body) as view:
+                    sent = await lean.upload_part(bucket, key, upload_id, part_number, view, extra)
+            except Unsupported:
+                pass
+            else:
+                return _part(part_number, sent)
         response = await client.upload_part(
             Bucket=bucket,
             Key=key,
