@@ -105,6 +105,8 @@ class _Connection(asyncio.BufferedProtocol):
         self._filled = 0
         self._got_bytes = False
         self.last_activity = 0.0
+        self._sending_body = False
+        self._closed_here = False
         self._drained: asyncio.Future[None] | None = None
         self._paused = False
 
@@ -116,12 +118,11 @@ class _Connection(asyncio.BufferedProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.reusable = False
-        if self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
+        self._wake_sender()
         if self._waiter is None or self._waiter.done():
             return
-        if self._state == 5:
-            self._finish()
+        if self._state == 5 and not self._closed_here:
+            self._finish()  # the server's close ends a body that has no length
             return
         if not self._got_bytes and self.used:
             error: HttpConnectionError = _ClosedBeforeResponse("the connection was closed")
@@ -314,7 +315,10 @@ class _Connection(asyncio.BufferedProtocol):
                     return
                 continue
             try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
+                digits = line.split(b";", 1)[0].strip()
+                if digits[:1] in (b"-", b"+"):
+                    raise ValueError(digits)
+                size = int(digits, 16)
             except ValueError:
                 self._fail(HttpConnectionError("malformed chunk size"))
                 return
@@ -324,8 +328,11 @@ class _Connection(asyncio.BufferedProtocol):
 
     @property
     def waiting(self) -> bool:
-        """Whether a request is waiting for (the rest of) its response."""
-        return self._waiter is not None and not self._waiter.done()
+        """Whether a request has been sent and waits for (the rest of) its response.
+
+        Not while its body is being sent: a slow upload is not a silent server.
+        """
+        return self._waiter is not None and not self._waiter.done() and not self._sending_body
 
     async def exchange(
         self, head: bytes, body: Buffer | None, *, head_request: bool
@@ -345,7 +352,12 @@ class _Connection(asyncio.BufferedProtocol):
         try:
             transport.write(head)
             if body:
-                sent = await self._send_body(body, waiter)
+                self._sending_body = True
+                try:
+                    sent = await self._send_body(body, waiter)
+                finally:
+                    self._sending_body = False
+                self.last_activity = self.loop.time()
             return await waiter
         finally:
             self.used = True
@@ -377,7 +389,9 @@ class _Connection(asyncio.BufferedProtocol):
         return True
 
     async def _drain(self) -> None:
-        while self._paused and not self.closed:
+        while self._paused and not self.closed and self._waiter is not None:
+            if self._waiter.done():  # answered already: nothing more to send
+                return
             self._drained = self.loop.create_future()
             await self._drained
             self._drained = None
@@ -388,7 +402,12 @@ class _Connection(asyncio.BufferedProtocol):
             HttpTimeoutError(f"no response from {self.origin.host} within {read_timeout:g} s")
         )
 
+    def _wake_sender(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
     def _finish(self, direct: bytearray | None = None) -> None:
+        self._wake_sender()  # an answer before the whole body was sent ends the sending
         waiter = self._waiter
         if waiter is None or waiter.done():
             return
@@ -403,6 +422,7 @@ class _Connection(asyncio.BufferedProtocol):
 
     def _fail(self, error: BaseException) -> None:
         self.reusable = False
+        self._wake_sender()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(error)
@@ -417,8 +437,8 @@ class _Connection(asyncio.BufferedProtocol):
     def close(self) -> None:
         """Close the connection (now, without waiting for anything)."""
         self.reusable = False
-        if self.transport is not None and not self.closed:
-            self.closed = True
+        if self.transport is not None and not self.closed and not self._closed_here:
+            self._closed_here = True
             self.transport.abort()
 
     def drop_without_io(self) -> None:
@@ -447,7 +467,8 @@ class HttpPool:
         self._limit = max(1, limit)
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
-        self._ssl = ssl_context
+        #: The TLS context of https connections (the default context where it is ``None``).
+        self.ssl_context = ssl_context
         self._keepalive = keepalive
         self._idle: dict[Origin, list[_Connection]] = {}
         self._busy: set[_Connection] = set()
@@ -530,21 +551,26 @@ class HttpPool:
                 lambda: _Connection(loop, origin, self._scratch),
                 origin.host,
                 origin.port,
-                ssl=self._ssl if origin.secure else None,
+                ssl=(self.ssl_context or True) if origin.secure else None,
             )
             try:
                 _, connection = await asyncio.wait_for(creating, self._connect_timeout)
-            except asyncio.TimeoutError:
+            except asyncio.TimeoutError as error:
+                within = (
+                    "" if self._connect_timeout is None else f" within {self._connect_timeout:g} s"
+                )
                 raise HttpConnectTimeoutError(
-                    f"could not connect to {origin.host}:{origin.port}"
-                    f" within {self._connect_timeout:g} s"
-                ) from None
+                    f"could not connect to {origin.host}:{origin.port}{within}"
+                ) from error
             except OSError as error:
                 raise HttpConnectionError(
                     f"could not connect to {origin.host}:{origin.port}: {error}"
                 ) from error
-        finally:
+        except BaseException:
             self._connecting -= 1
+            self._wake_one()  # the slot this connection would have taken is free again
+            raise
+        self._connecting -= 1
         if self._closed:
             connection.close()
             raise HttpConnectionError("the HTTP pool is closed")

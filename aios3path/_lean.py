@@ -234,32 +234,32 @@ class LeanClient:
     # -- plumbing -------------------------------------------------------------------------
 
     async def _http_pool(self, secure: bool) -> HttpPool:
-        """The connection pool, made on first use with the aiobotocore session's settings."""
-        if self._pool is not None:
-            return self._pool
+        """The connection pool, with the aiobotocore session's settings (and its TLS
+        context once an https endpoint needs it)."""
         if self._pool_creating is None:
-            self._pool_creating = asyncio.ensure_future(self._new_pool(secure))
+            self._pool_creating = asyncio.ensure_future(self._prepare_pool(secure))
         creating = self._pool_creating
         try:
-            pool = await asyncio.shield(creating)
+            return await asyncio.shield(creating)
         finally:
             if creating.done() and self._pool_creating is creating:
                 self._pool_creating = None
+
+    async def _prepare_pool(self, secure: bool) -> HttpPool:
+        http = self._http
+        pool = self._pool
+        if pool is None:
+            timeout = http._timeout
+            pool = HttpPool(
+                limit=int(http._max_pool_connections),
+                connect_timeout=getattr(timeout, "sock_connect", None),
+                read_timeout=getattr(timeout, "sock_read", None),
+            )
+        if secure and pool.ssl_context is None:
+            # The session's verify and CA bundle settings; loading them is file I/O.
+            pool.ssl_context, _ = await asyncio.to_thread(http._build_ssl_contexts, None)
         self._pool = pool
         return pool
-
-    async def _new_pool(self, secure: bool) -> HttpPool:
-        http = self._http
-        ssl_context = None
-        if secure:  # loading CA bundles is file I/O: off the event loop
-            ssl_context, _ = await asyncio.to_thread(http._build_ssl_contexts, None)
-        timeout = http._timeout
-        return HttpPool(
-            limit=int(http._max_pool_connections),
-            connect_timeout=getattr(timeout, "sock_connect", None),
-            read_timeout=getattr(timeout, "sock_read", None),
-            ssl_context=ssl_context,
-        )
 
     def _check_bucket(self, bucket: str) -> None:
         if bucket in self._botocore_buckets or ":" in bucket or bucket.endswith("--x-s3"):
@@ -331,7 +331,9 @@ class LeanClient:
         """
         self._check_bucket(bucket)
         endpoint = await self._endpoint(bucket)
-        pool = self._pool or await self._http_pool(endpoint.origin.secure)
+        pool = self._pool
+        if pool is None or (endpoint.origin.secure and pool.ssl_context is None):
+            pool = await self._http_pool(endpoint.origin.secure)
         path = endpoint.list_path if key is None else endpoint.base_path + quote(key, safe="/~")
         query = canonical_query(query_pairs)
         target = path + "?" + query if query else path
