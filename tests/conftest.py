@@ -10,12 +10,15 @@ they are skipped on servers listed as lacking it in ``MISSING_FEATURES``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 import aios3path
 from aios3path import AsyncS3Path, PureS3Path, S3Path, configuration_map
@@ -29,16 +32,28 @@ MISSING_FEATURES: dict[str, set[str]] = {
     "moto": {"presign-expiry"},
     # SeaweedFS 4.x: collapses "//" in keys, checks signatures against its identities, keeps
     # no body or metadata on "dir/" marker objects, does not enforce per-key DeleteObjects
-    # denials and has no storage classes.
+    # denials and has no storage classes. CopyObject answers NoSuchKey for a "dir/" marker
+    # source (and creates no marker for a "dir/" target), and 500 InternalError instead of
+    # 404 NoSuchBucket when the target bucket does not exist. Listings come in directory-tree
+    # order ("a/" before "a b/", "a/b/c" before "a/b.txt"), not in UTF-8 binary key order.
     "seaweedfs": {
         "double-slash-keys",
         "any-credentials",
         "marker-metadata",
+        "marker-copy",
+        "copy-to-missing-bucket-404",
         "per-key-delete-policy",
         "storage-class",
+        "utf8-key-order",
     },
     "external": {"any-credentials", "bucket-policy", "per-key-delete-policy"},
 }
+
+#: Servers on which every test deletes the buckets it created. SeaweedFS gives each bucket its
+#: own volumes and has room for only so many (free disk / 128 MB, split into groups of several
+#: volumes per bucket): after some 80 buckets with data, every write to a new bucket fails with
+#: ``InternalError`` ("No writable volumes and no free volumes left").
+DELETE_BUCKETS_AFTER_EACH_TEST = {"seaweedfs"}
 
 
 def _server_kind() -> str:
@@ -73,6 +88,54 @@ def _skip_missing_features(request: pytest.FixtureRequest) -> None:
         missing = MISSING_FEATURES.get(_server_kind(), set()) & set(marker.args)
         if missing:
             pytest.skip(f"the {_server_kind()} server lacks {', '.join(sorted(missing))}")
+
+
+@pytest.fixture(autouse=True)
+def _delete_new_buckets(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On the servers that need it, delete the buckets a test created, with all they hold.
+
+    Buckets of module-scoped fixtures exist before this fixture starts and are left alone.
+    """
+    if (
+        _server_kind() not in DELETE_BUCKETS_AFTER_EACH_TEST
+        or "s3_server" not in request.fixturenames
+    ):
+        yield
+        return
+    client = request.getfixturevalue("boto3_client")
+    before = _bucket_names(client)
+    yield
+    for name in sorted(_bucket_names(client) - before):
+        try:
+            _delete_bucket(client, name)
+        except ClientError as error:
+            warnings.warn(f"could not delete the test bucket {name}: {error}", stacklevel=1)
+
+
+def _bucket_names(client: Any) -> set[str]:
+    return {bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])}
+
+
+def _delete_bucket(client: Any, name: str) -> None:
+    """Delete bucket ``name`` after its policy, unfinished uploads, objects and versions."""
+    with contextlib.suppress(ClientError):
+        client.delete_bucket_policy(Bucket=name)
+    for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=name):
+        for upload in page.get("Uploads", []):
+            client.abort_multipart_upload(
+                Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=name):
+        versions = page.get("Versions", []) + page.get("DeleteMarkers", [])
+        if versions:
+            client.delete_objects(
+                Bucket=name,
+                Delete={
+                    "Objects": [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions],
+                    "Quiet": True,
+                },
+            )
+    client.delete_bucket(Bucket=name)
 
 
 @pytest.fixture(scope="session")

@@ -102,7 +102,8 @@ def test_a_truncation_flag_without_a_token_and_a_token_without_truncation() -> N
     "unusual",
     [
         pytest.param(
-            body(contents("p/a")).replace(b"<Contents>", b"<s3:Contents>")
+            body(contents("p/a"))
+            .replace(b"<Contents>", b"<s3:Contents>")
             .replace(b"</Contents>", b"</s3:Contents>")
             .replace(NS.encode(), NS.replace("xmlns", "xmlns:s3").encode() + b" " + NS.encode()),
             id="namespace-prefix",

@@ -228,7 +228,8 @@ async def test_a_missing_source_raises_and_creates_nothing(
     assert keys_of(boto3_client, bucket_name) == ["nothing2/x"]
 
 
-async def test_a_failed_copy_leaves_the_source(
+@pytest.mark.needs("copy-to-missing-bucket-404")
+async def test_a_rename_into_a_missing_bucket_raises_and_leaves_the_source(
     api: Api, bucket_name: str, boto3_client: Any
 ) -> None:
     put(boto3_client, bucket_name, "a", "x")
@@ -429,7 +430,6 @@ PREFIX_TREE = {
     "docs/a.txt": b"a",
     "docs/sub/b.txt": b"b",
     "docs/docs/c.txt": b"c",  # a nested folder of the same name
-    "docs/": b"",  # a marker object
     "docs2/x": b"look-alike",
     "docsX": b"look-alike",
     "docs-old/y": b"look-alike",
@@ -447,7 +447,7 @@ async def test_moving_a_prefix_stops_exactly_at_the_prefix(
     target = await api.call(api.path(bucket_name, "docs"), method, api.path(bucket_name, "new"))
     assert type(target) is api.cls and target.key == "new"
     assert sorted(keys_of(boto3_client, bucket_name)) == sorted(
-        [*LOOK_ALIKES, "new/", "new/a.txt", "new/docs/c.txt", "new/sub/b.txt"]
+        [*LOOK_ALIKES, "new/a.txt", "new/docs/c.txt", "new/sub/b.txt"]
     )
     assert _read(boto3_client, bucket_name, "new/docs/c.txt") == b"c"
     for key in LOOK_ALIKES:
@@ -472,11 +472,29 @@ async def test_copying_a_prefix_keeps_the_source(
     keys = set(keys_of(boto3_client, bucket_name))
     assert keys == {
         *PREFIX_TREE,
-        "copy/of/",
         "copy/of/a.txt",
         "copy/of/sub/b.txt",
         "copy/of/docs/c.txt",
     }
+
+
+MARKED_TREE = ["docs/", "docs/a.txt", "docs/empty/", "docs/sub/", "docs/sub/b.txt"]
+
+
+@pytest.mark.needs("marker-copy")
+@pytest.mark.parametrize("method", ["rename", "copy"])
+async def test_marker_objects_of_a_prefix_go_with_it(
+    api: Api, bucket_name: str, boto3_client: Any, method: str
+) -> None:
+    """Zero-byte ``dir/`` markers, the prefix's own and those of (empty) subfolders, are keys
+    like any other."""
+    for key in MARKED_TREE:
+        put(boto3_client, bucket_name, key, "" if key.endswith("/") else key)
+    await api.call(api.path(bucket_name, "docs"), method, api.path(bucket_name, "new"))
+    moved = ["new/", "new/a.txt", "new/empty/", "new/sub/", "new/sub/b.txt"]
+    kept = MARKED_TREE if method == "copy" else []
+    assert sorted(keys_of(boto3_client, bucket_name)) == sorted([*kept, *moved])
+    assert _read(boto3_client, bucket_name, "new/sub/b.txt") == b"docs/sub/b.txt"
 
 
 async def test_copy_into_and_move_into_a_directory(
@@ -598,7 +616,7 @@ def _assert_nothing_lost(
     return where
 
 
-@pytest.mark.needs("bucket-policy")
+@pytest.mark.needs("bucket-policy", "per-key-delete-policy")
 async def test_sources_s3_refuses_to_delete_are_named_and_stay_in_both_places(
     api: Api, bucket_name: str, boto3_client: Any
 ) -> None:
@@ -675,7 +693,7 @@ async def test_a_copy_of_a_prefix_that_fails_part_way_names_the_keys(
 async def test_a_cancelled_prefix_rename_loses_nothing_and_stops(
     bucket: AsyncS3Path, s3_server: S3Server, boto3_client: Any
 ) -> None:
-    objects = {f"src/{i:03d}": f"body {i}".encode() for i in range(200)}
+    objects = {f"src/{i:03d}": f"body {i}".encode() for i in range(300)}
     _put_many(s3_server, bucket.bucket, objects)
     register_configuration_parameter(
         PureS3Path("/", bucket.bucket, "dst/"),
@@ -685,9 +703,14 @@ async def test_a_cancelled_prefix_rename_loses_nothing_and_stops(
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for((bucket / "src").rename(bucket / "dst"), timeout=0.3)
     where = _assert_nothing_lost(boto3_client, bucket.bucket, objects, "src/", "dst/")
-    # Nothing keeps copying or deleting behind the caller's back.
+    # Nothing keeps copying or deleting behind the caller's back. Only the copies whose requests
+    # were on their way when the call was cancelled (at most max_concurrency) may still be
+    # carried out by the server: HTTP cannot take back a request the server has received.
     await asyncio.sleep(0.5)
-    assert _assert_nothing_lost(boto3_client, bucket.bucket, objects, "src/", "dst/") == where
+    later = _assert_nothing_lost(boto3_client, bucket.bucket, objects, "src/", "dst/")
+    changed = {key: (where[key], later[key]) for key in objects if later[key] != where[key]}
+    assert set(changed.values()) <= {("source", "both")}
+    assert len(changed) <= 2
 
 
 # -- rmdir ----------------------------------------------------------------------------------
@@ -696,7 +719,7 @@ async def test_a_cancelled_prefix_rename_loses_nothing_and_stops(
 async def test_rmdir_deletes_everything_below_and_stops_at_the_prefix(
     api: Api, bucket_name: str, boto3_client: Any
 ) -> None:
-    for key, body in PREFIX_TREE.items():
+    for key, body in {**PREFIX_TREE, "docs/": b""}.items():  # with a marker object
         put(boto3_client, bucket_name, key, body)
     await api.call(api.path(bucket_name, "docs"), "rmdir")
     assert sorted(keys_of(boto3_client, bucket_name)) == LOOK_ALIKES
@@ -712,7 +735,7 @@ async def test_rmdir_of_an_object_or_nothing(api: Api, bucket_name: str, boto3_c
     assert keys_of(boto3_client, bucket_name) == ["file", "nothing2/x"]
 
 
-@pytest.mark.needs("bucket-policy")
+@pytest.mark.needs("bucket-policy", "per-key-delete-policy")
 async def test_rmdir_names_the_keys_s3_refuses_to_delete(
     api: Api, bucket_name: str, boto3_client: Any
 ) -> None:
@@ -775,18 +798,14 @@ async def test_objects_with_awkward_names_are_moved_intact(
         assert _read(boto3_client, bucket_name, key) == key.split("/", 1)[1].encode()
 
 
-async def test_empty_segments_and_markers_inside_a_prefix_are_kept(
+@pytest.mark.needs("double-slash-keys")
+async def test_empty_segments_inside_a_prefix_are_kept(
     api: Api, bucket_name: str, boto3_client: Any
 ) -> None:
-    for key in ("src/a//b", "src/sub/", "src/sub/c", "src//d"):
+    for key in ("src/a//b", "src/sub/c", "src//d"):
         put(boto3_client, bucket_name, key, key)
     await api.call(api.path(bucket_name, "src"), "rename", api.path(bucket_name, "dst"))
-    assert sorted(keys_of(boto3_client, bucket_name)) == [
-        "dst//d",
-        "dst/a//b",
-        "dst/sub/",
-        "dst/sub/c",
-    ]
+    assert sorted(keys_of(boto3_client, bucket_name)) == ["dst//d", "dst/a//b", "dst/sub/c"]
     assert _read(boto3_client, bucket_name, "dst/a//b") == b"src/a//b"
 
 
