@@ -217,9 +217,12 @@ async def fetch_into(
 
 
 async def fetch_part(
-    target: Target, first: int, length: int, etag: str | None
+    target: Target, first: int, length: int, etag: str | None, into: bytearray | None = None
 ) -> bytes | bytearray:
-    """The ``length`` bytes from ``first`` on, in one ranged GET pinned to ``etag``."""
+    """The ``length`` bytes from ``first`` on, in one ranged GET pinned to ``etag``.
+
+    ``into`` is a spare buffer of ``length`` bytes to receive them into (if the lean path can).
+    """
     pinned = target.with_parameters({"IfMatch": etag}) if etag else target
     try:
         data = await _s3.get_object_buffer(
@@ -229,6 +232,7 @@ async def fetch_part(
             pinned.key,
             pinned.params,
             byte_range=(first, first + length - 1),
+            into=into,
         )
     except S3FileExistsError as error:  # 412 PreconditionFailed on If-Match
         if etag and error.code == "PreconditionFailed":
@@ -386,6 +390,7 @@ class S3ObjectReader(_LineReader[bytes]):
         self._window = config.read_ahead
         self._last_part = (size - 1) // self._part if size else -1
         self._parts: dict[int, asyncio.Task[bytes | bytearray]] = {}
+        self._spare: list[bytearray] = []
         self._limiter = limiter_for(target)
         self._pos = 0
         self._sequential_at = 0
@@ -417,10 +422,25 @@ class S3ObjectReader(_LineReader[bytes]):
         first = index * self._part
         length = min(self._part, self.size - first)
         if self._limiter is None:  # one ranged GET, received straight into the part's buffer
-            return await fetch_part(self._target, first, length, self.etag)
+            spare = self._spare.pop() if self._spare and length == self._part else None
+            return await fetch_part(self._target, first, length, self.etag, spare)
         buffer = bytearray(length)
         await fetch_into(self._target, first, memoryview(buffer), self.etag, self._limiter)
         return buffer
+
+    def _recycle(self, task: asyncio.Task[bytes | bytearray]) -> None:
+        """Let go of a part: its buffer receives a later part (no new allocation to fault in).
+
+        Safe because a part's buffer never leaves the reader: reads hand out copies.
+        """
+        if not task.done():
+            task.cancel()
+            return
+        if task.cancelled() or task.exception() is not None:
+            return
+        data = task.result()
+        if type(data) is bytearray and len(data) == self._part and len(self._spare) < 2:
+            self._spare.append(data)
 
     def _task(self, index: int) -> asyncio.Task[bytes | bytearray]:
         task = self._parts.get(index)
@@ -435,7 +455,7 @@ class S3ObjectReader(_LineReader[bytes]):
         index = position // self._part
         sequential = position == self._sequential_at
         for other in [i for i in self._parts if i < index or i > index + self._window]:
-            self._parts.pop(other).cancel()
+            self._recycle(self._parts.pop(other))
         task = self._task(index)
         if sequential:
             for ahead in range(index + 1, min(index + self._window, self._last_part) + 1):

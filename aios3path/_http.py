@@ -107,6 +107,7 @@ class _Connection(asyncio.BufferedProtocol):
         self.last_activity = 0.0
         self._sending_body = False
         self._closed_here = False
+        self._into: bytearray | None = None
         self._drained: asyncio.Future[None] | None = None
         self._paused = False
 
@@ -252,7 +253,9 @@ class _Connection(asyncio.BufferedProtocol):
             self._fail(HttpConnectionError(f"bad Content-Length: {length_text!r}"))
             return
         if length >= _DIRECT_BODY and len(rest) < length:
-            direct = bytearray(length)
+            into = self._into
+            self._into = None
+            direct = into if into is not None and len(into) == length else bytearray(length)
             direct[: len(rest)] = rest
             self._direct = direct
             self._direct_view = memoryview(direct)
@@ -335,15 +338,24 @@ class _Connection(asyncio.BufferedProtocol):
         return self._waiter is not None and not self._waiter.done() and not self._sending_body
 
     async def exchange(
-        self, head: bytes, body: Buffer | None, *, head_request: bool
+        self,
+        head: bytes,
+        body: Buffer | None,
+        *,
+        head_request: bool,
+        into: bytearray | None = None,
     ) -> HttpResponse:
-        """Send one request and return its whole response."""
+        """Send one request and return its whole response.
+
+        A body of exactly ``len(into)`` bytes is received into ``into`` (a buffer to reuse).
+        """
         transport = self.transport
         if transport is None or self.closed:
             raise _ClosedBeforeResponse("the connection was closed")
         waiter: asyncio.Future[HttpResponse] = self.loop.create_future()
         self._waiter = waiter
         self._head_request = head_request
+        self._into = into
         self._state = 1
         self._pending = b""
         self._got_bytes = False
@@ -362,6 +374,7 @@ class _Connection(asyncio.BufferedProtocol):
         finally:
             self.used = True
             self._waiter = None
+            self._into = None
             if not waiter.done() or waiter.cancelled() or waiter.exception() is not None:
                 self.reusable = False
             elif not sent or transport.get_write_buffer_size():
@@ -490,14 +503,20 @@ class HttpPool:
         body: Buffer | None = None,
         *,
         head_request: bool = False,
+        into: bytearray | None = None,
     ) -> HttpResponse:
-        """Send a request (``head``: request line and headers, CRLF-terminated) to ``origin``."""
+        """Send a request (``head``: request line and headers, CRLF-terminated) to ``origin``.
+
+        A response body of exactly ``len(into)`` bytes is received into ``into``.
+        """
         for _ in range(3):
             connection = await self._acquire(origin)
             try:
                 if self._watchdog is None and self._read_timeout is not None:
                     self._start_watchdog()
-                response = await connection.exchange(head, body, head_request=head_request)
+                response = await connection.exchange(
+                    head, body, head_request=head_request, into=into
+                )
             except _ClosedBeforeResponse:
                 self._release(connection)
                 continue  # the server had closed a kept-alive connection: it never saw this

@@ -323,6 +323,7 @@ class LeanClient:
         extra_headers: Mapping[str, str],
         operation: str,
         body: Buffer | None = None,
+        into: bytearray | None = None,
     ) -> HttpResponse:
         """Sign and send one request with retries; returns the whole response.
 
@@ -374,7 +375,7 @@ class LeanClient:
                 raise Unsupported("a header that is not latin-1") from None
             try:
                 response = await pool.request(
-                    endpoint.origin, head, body, head_request=method == "HEAD"
+                    endpoint.origin, head, body, head_request=method == "HEAD", into=into
                 )
             except HttpConnectionError as error:
                 if attempt >= self._max_attempts:
@@ -427,12 +428,14 @@ class LeanClient:
         key: str,
         params: Mapping[str, Any],
         byte_range: tuple[int, int] | None,
+        into: bytearray | None = None,
     ) -> bytes | bytearray:
         """``GetObject``: the body, whole (checksum verified) or the inclusive byte range.
 
-        A body of 64 KiB or more is the ``bytearray`` it was received into.
+        A body of 64 KiB or more is the ``bytearray`` it was received into: ``into`` if it
+        has the body's size.
         """
-        body, _, _ = await self.get_object_with_size(bucket, key, params, byte_range)
+        body, _, _ = await self.get_object_with_size(bucket, key, params, byte_range, into)
         return body
 
     async def get_object_with_size(
@@ -441,6 +444,7 @@ class LeanClient:
         key: str,
         params: Mapping[str, Any],
         byte_range: tuple[int, int] | None,
+        into: bytearray | None = None,
     ) -> tuple[bytes | bytearray, int, str | None]:
         """``GetObject`` returning ``(body, the object's whole size, its ETag)``."""
         query, headers = self._wire_parameters("GetObject", params)
@@ -448,7 +452,7 @@ class LeanClient:
             headers["range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
         else:
             headers.setdefault("x-amz-checksum-mode", "ENABLED")
-        response = await self._send("GET", bucket, key, query, headers, "GetObject")
+        response = await self._send("GET", bucket, key, query, headers, "GetObject", into=into)
         status, response_headers = response.status, response.headers
         body = response.body
         expected = response_headers.get("x-amz-checksum-crc32")

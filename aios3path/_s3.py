@@ -77,18 +77,20 @@ async def get_object_buffer(
     params: Mapping[str, Any] = {},
     *,
     byte_range: tuple[int, int] | None = None,
+    into: bytearray | None = None,
 ) -> bytes | bytearray:
     """:func:`get_object`, but a large body may come as the ``bytearray`` it was received into.
 
     For callers that copy the data somewhere anyway (parts joined into one object, a reader's
-    part buffer): converting to ``bytes`` first would copy it twice.
+    part buffer): converting to ``bytes`` first would copy it twice. ``into``, a buffer of the
+    body's size the caller no longer needs, is received into where the lean path can.
     """
     with s3_errors(uri):
         extra = _accepted(client, "GetObject", params, "Bucket", "Key", "Range")
         lean: LeanClient | None = getattr(client, "lean", None)
         if lean is not None:
             with contextlib.suppress(Unsupported):
-                return await lean.get_object(bucket, key, extra, byte_range)
+                return await lean.get_object(bucket, key, extra, byte_range, into)
         if byte_range is not None:
             extra["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
         response = await client.get_object(Bucket=bucket, Key=key, **extra)

@@ -419,6 +419,20 @@ async def test_a_large_body_is_received_into_one_buffer_of_its_size(
     assert response.body == body
 
 
+async def test_a_large_body_is_received_into_a_buffer_handed_in_when_the_size_fits(
+    serve: Serve, pool: HttpPool
+) -> None:
+    body = noise(256 * 1024)
+    server = await serve(answering(ok(body), ok(body), ok(b"small")))
+    spare = bytearray(len(body))
+    reused = await pool.request(server.origin, request("/"), into=spare)
+    assert reused.body is spare and spare == body
+    too_big = bytearray(len(body) + 1)
+    other = await pool.request(server.origin, request("/"), into=too_big)
+    assert other.body is not too_big and other.body == body  # wrong size: a buffer of its own
+    assert (await pool.request(server.origin, request("/"), into=spare)).body == b"small"
+
+
 async def test_concurrent_large_bodies_do_not_mix(serve: Serve, make_pool: MakePool) -> None:
     async def handler(peer: Peer) -> None:
         while (head := await peer.read_request()) is not None:
