@@ -457,12 +457,21 @@ class _Connection(asyncio.BufferedProtocol):
     def drop_without_io(self) -> None:
         """Release the socket without touching the event loop (after fork, or a closed loop)."""
         self.closed = True
-        transport = self.transport
-        self.transport = None
-        sock = getattr(transport, "_sock", None)
-        if sock is not None:
-            transport._sock = None  # type: ignore[union-attr]
-            sock.close()
+        transport, self.transport = self.transport, None
+        close_socket_without_io(transport)
+
+
+def close_socket_without_io(transport: object) -> None:
+    """Close an asyncio transport's socket without its event loop (gone, or not ours).
+
+    ``transport.close()`` would schedule work on the loop and unregister the socket from its
+    selector, which after a fork is shared with the parent. Closing the socket here and
+    detaching it keeps the transport from warning about it (or closing it again) later.
+    """
+    sock = getattr(transport, "_sock", None)
+    if sock is not None:
+        transport._sock = None  # type: ignore[attr-defined]
+        sock.close()
 
 
 class HttpPool:

@@ -26,6 +26,7 @@ from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
 from ._client import S3Client
 from ._config import ClientSettings
+from ._http import close_socket_without_io
 from ._lean import LeanClient
 from ._timestamps import parse_http_date, parse_iso8601
 
@@ -105,7 +106,12 @@ def _silence(client: Any) -> None:
         connector = getattr(aiohttp_session, "_connector", None)
         if connector is not None:
             connector._closed = True
-            getattr(connector, "_conns", {}).clear()
+            idle = getattr(connector, "_conns", {})
+            for connections in list(idle.values()):  # kept-alive sockets: close them quietly
+                for entry in connections:
+                    protocol = entry[0] if isinstance(entry, tuple) else entry
+                    close_socket_without_io(getattr(protocol, "transport", None))
+            idle.clear()
         aiohttp_session._connector = None
 
 

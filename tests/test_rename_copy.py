@@ -699,7 +699,8 @@ async def test_a_cancelled_prefix_rename_loses_nothing_and_stops(
         PureS3Path("/", bucket.bucket, "dst/"),
         parameters={"transfer_config": TransferConfig(max_concurrency=2)},
     )
-    # Cancelled part-way (on a slow machine it may also have finished, or not started).
+    # Cancelled part-way, while copying: 300 keys two at a time take well over 0.3 s, so the one
+    # DeleteObjects after the last copy has not been sent (a slow machine may not have started).
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for((bucket / "src").rename(bucket / "dst"), timeout=0.3)
     where = _assert_nothing_lost(boto3_client, bucket.bucket, objects, "src/", "dst/")
