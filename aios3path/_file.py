@@ -222,6 +222,8 @@ async def fetch_part(
     """The ``length`` bytes from ``first`` on, in one ranged GET pinned to ``etag``.
 
     ``into`` is a spare buffer of ``length`` bytes to receive them into (if the lean path can).
+    A connection that keeps failing is left to :func:`fetch_into`, which resumes a broken body
+    where it stopped and raises :class:`~aios3path._s3.ObjectStreamError` (naming the path).
     """
     pinned = target.with_parameters({"IfMatch": etag}) if etag else target
     try:
@@ -238,6 +240,10 @@ async def fetch_part(
         if etag and error.code == "PreconditionFailed":
             raise changed_error(target, error) from error
         raise
+    except _s3.BODY_FAILURES:
+        buffer = into if into is not None and len(into) == length else bytearray(length)
+        await fetch_into(target, first, memoryview(buffer), etag)
+        return buffer
     if len(data) != length:
         raise _s3.ObjectStreamError(f"{target.uri}: {len(data)} bytes instead of {length}")
     return data

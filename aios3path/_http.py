@@ -106,6 +106,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._got_bytes = False
         self.last_activity = 0.0
         self._sending_body = False
+        self._unsent = 0
         self._closed_here = False
         self._into: bytearray | None = None
         self._drained: asyncio.Future[None] | None = None
@@ -331,11 +332,20 @@ class _Connection(asyncio.BufferedProtocol):
 
     @property
     def waiting(self) -> bool:
-        """Whether a request has been sent and waits for (the rest of) its response.
+        """Whether a request waits for the server: to take more of its body, or to answer."""
+        return self._waiter is not None and not self._waiter.done()
 
-        Not while its body is being sent: a slow upload is not a silent server.
+    def note_send_progress(self, now: float) -> None:
+        """Count bytes the server took from the request body since the last look as activity.
+
+        A slow upload is not a silent server; one that stops taking bytes is.
         """
-        return self._waiter is not None and not self._waiter.done() and not self._sending_body
+        if not self._sending_body or self.transport is None:
+            return
+        unsent = self.transport.get_write_buffer_size()
+        if unsent < self._unsent:
+            self.last_activity = now
+        self._unsent = unsent
 
     async def exchange(
         self,
@@ -365,6 +375,7 @@ class _Connection(asyncio.BufferedProtocol):
             transport.write(head)
             if body:
                 self._sending_body = True
+                self._unsent = 0
                 try:
                     sent = await self._send_body(body, waiter)
                 finally:
@@ -396,6 +407,7 @@ class _Connection(asyncio.BufferedProtocol):
                 if waiter.done() or self.closed:
                     return False
                 transport.write(flat[start : start + _BODY_SLICE])
+                self._unsent = max(self._unsent, transport.get_write_buffer_size())
                 if self._paused:
                     await self._drain()
                     self.last_activity = self.loop.time()
@@ -468,6 +480,12 @@ def close_socket_without_io(transport: object) -> None:
     selector, which after a fork is shared with the parent. Closing the socket here and
     detaching it keeps the transport from warning about it (or closing it again) later.
     """
+    inner = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None)
+    if inner is not None:  # TLS: the socket belongs to the transport underneath
+        close_socket_without_io(inner)
+        if hasattr(transport, "_closed"):
+            transport._closed = True
+        return
     sock = getattr(transport, "_sock", None)
     if sock is not None:
         transport._sock = None  # type: ignore[attr-defined]
@@ -619,6 +637,7 @@ class HttpPool:
         timeout = self._read_timeout
         now = asyncio.get_running_loop().time()
         for connection in list(self._busy):
+            connection.note_send_progress(now)
             if connection.waiting and now - connection.last_activity >= timeout:
                 connection.time_out(timeout)
         self._start_watchdog()

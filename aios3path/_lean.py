@@ -37,6 +37,8 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 from xml.etree import ElementTree
 
+import aiohttp
+from aiobotocore.httpsession import AIOHTTPSession
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -85,8 +87,9 @@ _UNSIGNED = "UNSIGNED-PAYLOAD"
 #: Bodies at least this large have their CRC32 computed off the event loop (zlib lets go of
 #: the GIL), so other requests go on meanwhile.
 _THREADED_CRC = 1024 * 1024
-#: Operations whose 200 answer can still carry an ``<Error>`` (the server failed mid-way).
-_ERRORS_IN_200 = frozenset({"CopyObject", "UploadPartCopy", "CompleteMultipartUpload"})
+#: Operations whose 200 answer can still carry an ``<Error>`` (the server failed mid-way), with
+#: the root element their real answer has: anything else in a 200 is treated as a 500.
+_ERRORS_IN_200 = {"CopyObject": b"<CopyObjectResult"}
 _COPY_ETAG = re.compile(rb"<ETag>([^<]*)</ETag>")
 _COPY_DATE = re.compile(rb"<LastModified>([^<]*)</LastModified>")
 _REDIRECT_CODES = frozenset(
@@ -197,6 +200,7 @@ class LeanClient:
         self._botocore_buckets: set[str] = set()
         self._user_agent = f"aios3path-lean Python/{sys.version_info[0]}.{sys.version_info[1]}"
         self._pool: HttpPool | None = None
+        self._closed = False
         self._pool_creating: asyncio.Future[HttpPool] | None = None
 
     @classmethod
@@ -207,8 +211,10 @@ class LeanClient:
         config = client.meta.config
         http = getattr(getattr(client, "_endpoint", None), "http_session", None)
         known = ("_proxy_config", "_build_ssl_contexts", "_timeout", "_max_pool_connections")
-        if not all(hasattr(http, name) for name in known):
-            return None  # an aiobotocore version whose HTTP session we do not know
+        if not isinstance(http, AIOHTTPSession) or not all(hasattr(http, n) for n in known):
+            return None  # another HTTP backend (httpx), or a version we do not know
+        if not isinstance(getattr(http, "_timeout", None), aiohttp.ClientTimeout):
+            return None
         if getattr(config, "signature_version", None) not in (None, "s3v4"):
             return None
         if (getattr(config, "retries", None) or {}).get("mode") == "adaptive":
@@ -220,13 +226,17 @@ class LeanClient:
         return cls(client)
 
     async def aclose(self) -> None:
-        """Close the lean path's connections."""
+        """Close the lean path's connections (later requests go through botocore)."""
+        self._closed = True
+        if self._pool_creating is not None:
+            await asyncio.wait({self._pool_creating})
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.aclose()
 
     def forget(self) -> None:
         """Drop the lean path's connections without I/O (after fork, or with a closed loop)."""
+        self._closed = True
         if self._pool is not None:
             pool, self._pool = self._pool, None
             pool.forget()
@@ -246,6 +256,8 @@ class LeanClient:
                 self._pool_creating = None
 
     async def _prepare_pool(self, secure: bool) -> HttpPool:
+        if self._closed:
+            raise Unsupported("closed")
         http = self._http
         pool = self._pool
         if pool is None:
@@ -262,6 +274,8 @@ class LeanClient:
         return pool
 
     def _check_bucket(self, bucket: str) -> None:
+        if self._closed:
+            raise Unsupported("closed")
         if bucket in self._botocore_buckets or ":" in bucket or bucket.endswith("--x-s3"):
             raise Unsupported(bucket)
 
@@ -308,6 +322,8 @@ class LeanClient:
             if where is None:
                 raise Unsupported(name)
             text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            if "\r" in text or "\n" in text:
+                raise Unsupported(name)  # botocore refuses it with its own error
             if where[0] == "query":
                 query.append((where[1], text))
             else:
@@ -333,8 +349,10 @@ class LeanClient:
         self._check_bucket(bucket)
         endpoint = await self._endpoint(bucket)
         pool = self._pool
-        if pool is None or (endpoint.origin.secure and pool.ssl_context is None):
+        while pool is None or (endpoint.origin.secure and pool.ssl_context is None):
             pool = await self._http_pool(endpoint.origin.secure)
+            if self._closed:
+                raise Unsupported("closed")
         path = endpoint.list_path if key is None else endpoint.base_path + quote(key, safe="/~")
         query = canonical_query(query_pairs)
         target = path + "?" + query if query else path
@@ -383,9 +401,10 @@ class LeanClient:
                 await asyncio.sleep(self._backoff(attempt))
                 continue
             status, response_headers = response.status, response.headers
-            if status == 200 and operation in _ERRORS_IN_200 and _is_error_body(response.body):
+            expected_root = _ERRORS_IN_200.get(operation)
+            if status == 200 and expected_root and not _has_root(response.body, expected_root):
                 status = 500  # S3 failed after it had sent its 200: botocore retries these too
-            elif status < 300 or status == 304:
+            elif status < 300:
                 return response
             code, message, details = _error_details(status, response.body, response_headers)
             if (
@@ -539,6 +558,7 @@ class LeanClient:
         params: Mapping[str, Any],
     ) -> dict[str, Any]:
         """``CopyObject`` with botocore-style ``params``; answered as botocore shapes it."""
+        self._check_bucket(source_bucket)  # an access point or Express source: botocore's job
         query, headers = self._wire_parameters("CopyObject", params)
         headers["x-amz-copy-source"] = quote(f"{source_bucket}/{source_key}", safe="-._~/")
         response = await self._send("PUT", bucket, key, query, headers, "CopyObject", b"")
@@ -558,15 +578,26 @@ class LeanClient:
 async def crc32_base64(body: Buffer) -> str:
     """The base64 CRC32 of ``body`` (computed in a worker thread for large bodies)."""
     if memoryview(body).nbytes >= _THREADED_CRC:
-        value = await asyncio.to_thread(zlib.crc32, body)
+        computing = asyncio.ensure_future(asyncio.to_thread(zlib.crc32, body))
+        try:
+            value = await asyncio.shield(computing)
+        except asyncio.CancelledError:
+            # The thread still reads ``body``: wait for it (milliseconds) so the caller may
+            # release the buffer when the cancellation reaches it.
+            await asyncio.wait({computing})
+            raise
     else:
         value = zlib.crc32(body)
     return base64.b64encode(value.to_bytes(4, "big")).decode()
 
 
-def _is_error_body(body: bytes | bytearray) -> bool:
-    start = body.find(b"<", body.find(b"?>") + 1 if body.startswith(b"<?xml") else 0)
-    return body[start : start + 7] == b"<Error>"
+def _has_root(body: bytes | bytearray, root: bytes) -> bool:
+    """Whether the XML document ``body`` starts with the element ``root`` (``b"<Name"``)."""
+    start = body.find(b"<", body.find(b"?>") + 2 if body.lstrip().startswith(b"<?xml") else 0)
+    if start < 0 or body[start : start + len(root)] != root:
+        return False
+    after = body[start + len(root) : start + len(root) + 1]
+    return after in (b">", b" ", b"/", b"\n", b"\r", b"\t")
 
 
 _REASONS = {

@@ -10,11 +10,11 @@ is ahead of the caller.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any
 
 from . import _s3
+from ._errors import S3Error, make_error
 from ._s3 import ListPage, PendingPage
 
 
@@ -45,10 +45,14 @@ async def iter_pages(
         )
 
     upcoming: asyncio.Future[PendingPage] | None = None
+    seen: str | None = None
     try:
         pending = await fetch(None)
         while True:
             hint = pending.token_hint
+            if hint is not None and hint == seen:
+                raise make_error(S3Error, uri, "the server sent the same continuation token twice")
+            seen = hint
             if hint is not None:
                 upcoming = asyncio.ensure_future(fetch(hint))
                 # Let it send its request before this page is parsed and used.
@@ -56,10 +60,9 @@ async def iter_pages(
             page = pending.page()
             if page.next_token != hint:  # the hint misread the page: follow the parsed token
                 if upcoming is not None:
-                    upcoming.cancel()
-                    with contextlib.suppress(BaseException):
-                        await upcoming
+                    await _discard(upcoming)
                 upcoming = None
+                seen = page.next_token
                 if page.next_token is not None:
                     upcoming = asyncio.ensure_future(fetch(page.next_token))
             yield page
@@ -69,6 +72,16 @@ async def iter_pages(
             upcoming = None
     finally:
         if upcoming is not None:
-            upcoming.cancel()
-            with contextlib.suppress(BaseException):
-                await upcoming
+            await _discard(upcoming)
+
+
+async def _discard(upcoming: asyncio.Future[PendingPage]) -> None:
+    """Cancel a page fetch and wait for it to end; its outcome no longer matters.
+
+    ``asyncio.wait`` rather than awaiting it: a cancellation of the caller itself must
+    propagate, not be swallowed with the fetch's.
+    """
+    upcoming.cancel()
+    await asyncio.wait({upcoming})
+    if not upcoming.cancelled():
+        upcoming.exception()  # retrieved: no "never retrieved" warning

@@ -15,7 +15,6 @@ next page can be sent before this one is parsed.
 
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import unquote_plus
 from xml.etree import ElementTree
@@ -35,6 +34,17 @@ _URL_ENCODED = re.compile(rb"<EncodingType>\s*url\s*</EncodingType>")
 _UNUSUAL = re.compile(rb"<!\[CDATA\[|<Owner>|<\w+:")
 
 
+_XML_ENTITY = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _entity(match: re.Match[str]) -> str:
+    hexadecimal, decimal, name = match.groups()
+    if name:
+        return _NAMED[name]
+    return chr(int(hexadecimal, 16) if hexadecimal else int(decimal))
+
+
 def next_token_hint(body: bytes | bytearray) -> str | None:
     """The page's continuation token if it is truncated, found without parsing the page.
 
@@ -44,7 +54,7 @@ def next_token_hint(body: bytes | bytearray) -> str | None:
     if _TRUNCATED.search(body) is None:
         return None
     match = _TOKEN.search(body)
-    return None if match is None else _unescape(match.group(1).decode())
+    return (_unescape(match.group(1).decode()) or None) if match is not None else None
 
 
 def parse_list_page(body: bytes | bytearray) -> ListPage:
@@ -54,14 +64,22 @@ def parse_list_page(body: bytes | bytearray) -> ListPage:
 
 
 def _unescape(text: str) -> str:
-    return html.unescape(text) if "&" in text else text
+    """XML character data to text: the five named entities and numeric references."""
+    return _XML_ENTITY.sub(_entity, text) if "&" in text else text
+
+
+def _url_decode(text: str) -> str:
+    """A url-encoded key or prefix (``encoding-type=url``), XML-unescaped first."""
+    if "&" in text:
+        text = _XML_ENTITY.sub(_entity, text)
+    return unquote_plus(text) if "%" in text or "+" in text else text
 
 
 def _unescape_etag(text: str) -> str:
     if "&" in text:
         text = text.replace("&#34;", '"').replace("&quot;", '"')
         if "&" in text:
-            text = html.unescape(text)
+            text = _XML_ENTITY.sub(_entity, text)
     return text
 
 
@@ -81,7 +99,7 @@ def _scan(body: bytes | bytearray) -> ListPage | None:
     prefixes = _PREFIXES.findall(body)
     if body.count(b"CommonPrefixes>") != 2 * len(prefixes):
         return None
-    decode = unquote_plus if _URL_ENCODED.search(body) is not None else _unescape
+    decode = _url_decode if _URL_ENCODED.search(body) is not None else _unescape
     try:
         objects = [
             ObjectEntry(

@@ -17,12 +17,19 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from xml.etree import ElementTree
 
-from botocore.exceptions import IncompleteReadError, ReadTimeoutError, ResponseStreamingError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import (
+    HTTPClientError,
+    IncompleteReadError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
 
 from ._entries import ListPage as ListPage  # re-exported: the listing types live here too
 from ._entries import ObjectEntry as ObjectEntry
-from ._errors import S3Error, s3_errors
+from ._errors import S3Error, make_error, s3_errors
 from ._lean import LeanClient, Unsupported
 from ._listing_xml import next_token_hint, parse_list_page
 
@@ -193,14 +200,21 @@ class PendingPage:
     """
 
     token_hint: str | None
+    uri: str = ""
     _body: bytes | bytearray | None = None
     _page: ListPage | None = None
 
     def page(self) -> ListPage:
-        """The page (parsed on the first call)."""
+        """The page (parsed on the first call); an unreadable body raises :class:`S3Error`."""
         if self._page is None:
             assert self._body is not None
-            self._page, self._body = parse_list_page(self._body), None
+            try:
+                self._page = parse_list_page(self._body)
+            except (ElementTree.ParseError, ValueError) as error:
+                raise make_error(
+                    S3Error, self.uri, f"the listing could not be read: {error}", "ListObjectsV2"
+                ) from error
+            self._body = None
         return self._page
 
 
@@ -216,7 +230,9 @@ def _page_from_botocore(response: Mapping[str, Any]) -> ListPage:
         for item in response.get("Contents", ())
     ]
     prefixes = [p["Prefix"] for p in response.get("CommonPrefixes", ())]
-    next_token = response.get("NextContinuationToken") if response.get("IsTruncated") else None
+    next_token = (
+        response.get("NextContinuationToken") or None if response.get("IsTruncated") else None
+    )
     return ListPage(objects, prefixes, next_token)
 
 
@@ -254,10 +270,10 @@ async def fetch_list_page(
             except Unsupported:
                 pass
             else:
-                return PendingPage(next_token_hint(body), _body=body)
+                return PendingPage(next_token_hint(body), uri, _body=body)
         response = await client.list_objects_v2(**arguments, **extra)
     page = _page_from_botocore(response)
-    return PendingPage(page.next_token, _page=page)
+    return PendingPage(page.next_token, uri, _page=page)
 
 
 async def list_page(
@@ -631,6 +647,8 @@ async def abort_multipart_upload(
 
 #: What botocore raises when a response body breaks off after the headers arrived.
 _STREAM_ERRORS = (ResponseStreamingError, ReadTimeoutError, IncompleteReadError)
+#: What a whole-body GET raises when the connection fails (after the client's own retries).
+BODY_FAILURES = (HTTPClientError, BotocoreConnectionError, *_STREAM_ERRORS)
 
 
 class ObjectStreamError(S3Error):

@@ -22,7 +22,18 @@ _MONTHS = {
 
 def parse_iso8601(text: str) -> datetime:
     """An ISO 8601 timestamp such as ``2026-11-25T03:06:54.000Z``."""
-    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        # Python 3.10 reads only 3 or 6 fractional digits: bring them to 6.
+        head, dot, rest = text.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        if not dot or not digits:
+            raise
+        fraction = rest[:digits][:6].ljust(6, "0")
+        return datetime.fromisoformat(f"{head}.{fraction}{rest[digits:]}")
 
 
 def parse_http_date(text: str) -> datetime:

@@ -72,9 +72,7 @@ async def test_object_operations_need_a_key(bucket: AsyncS3Path) -> None:
 
 
 @pytest.mark.needs("bucket-policy")
-async def test_access_denied_is_a_permission_error(
-    bucket: AsyncS3Path, boto3_client: Any
-) -> None:
+async def test_access_denied_is_a_permission_error(bucket: AsyncS3Path, boto3_client: Any) -> None:
     put(boto3_client, bucket.bucket, "secret/data", "x")
     put(boto3_client, bucket.bucket, "public/data", "x")
     policy = {

@@ -820,22 +820,45 @@ async def test_a_slow_but_steady_response_longer_than_the_read_timeout_succeeds(
 async def test_a_steady_upload_longer_than_the_read_timeout_succeeds(
     serve: Serve, make_pool: MakePool
 ) -> None:
+    # Progress is what the kernel takes from the transport's buffer; the kernel wakes a
+    # writer only when a good part of its send buffer is free (as for botocore's blocking
+    # sends), so the trickle is fast enough for that to happen well within the timeout.
     size = 32 * 1024 * 1024
 
     async def read_slowly_then_answer(peer: Peer) -> None:
         await peer.reader.readuntil(b"\r\n\r\n")
         started, received = time.monotonic(), 0
         while received < size:
-            received += len(await peer.reader.read(16 * 1024))
-            if time.monotonic() - started < 0.6:
-                await asyncio.sleep(0.01)  # 16 KiB every 10 ms for 0.6 s, then at full speed
+            received += len(await peer.reader.read(64 * 1024))
+            if time.monotonic() - started < 1.5:
+                await asyncio.sleep(0.01)  # ~6 MB/s for 1.5 s (three read timeouts), then fast
         await peer.send(ok(str(received).encode()))
         await peer.until_closed()
 
     server = await serve(read_slowly_then_answer, rcvbuf=64 * 1024)
-    pool = make_pool(read_timeout=0.2)
+    pool = make_pool(read_timeout=0.5)
+    started = time.monotonic()
     response = await pool.request(server.origin, request("/", "PUT", size), bytes(size))
     assert response.body == str(size).encode()
+    assert time.monotonic() - started > 1.5
+
+
+async def test_an_upload_the_server_stops_taking_times_out(
+    serve: Serve, make_pool: MakePool
+) -> None:
+    async def stop_reading(peer: Peer) -> None:
+        await peer.reader.readuntil(b"\r\n\r\n")
+        await asyncio.Event().wait()  # takes no body, sends no answer
+
+    server = await serve(stop_reading, rcvbuf=64 * 1024)
+    pool = make_pool(read_timeout=0.2)
+    size = 32 * 1024 * 1024
+    started = time.monotonic()
+    with pytest.raises(HttpTimeoutError):
+        await asyncio.wait_for(
+            pool.request(server.origin, request("/", "PUT", size), bytes(size)), 5
+        )
+    assert time.monotonic() - started < 2
 
 
 async def test_an_early_answer_to_a_stalled_upload_is_returned(

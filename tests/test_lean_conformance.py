@@ -68,12 +68,13 @@ def _head_view(head: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("key", SPECIAL_KEYS)
-async def test_head_get_and_ranges_agree(
-    bucket: AsyncS3Path, boto3_client: Any, key: str
-) -> None:
+async def test_head_get_and_ranges_agree(bucket: AsyncS3Path, boto3_client: Any, key: str) -> None:
     body = ("0123456789" * 30).encode()
     boto3_client.put_object(
-        Bucket=bucket.bucket, Key=key, Body=body, ContentType="text/x-test",
+        Bucket=bucket.bucket,
+        Key=key,
+        Body=body,
+        ContentType="text/x-test",
         Metadata={"origin": "conformance"},
     )
     uri = f"s3://{bucket.bucket}/{key}"
@@ -269,9 +270,7 @@ async def test_a_region_redirect_hands_the_bucket_to_botocore(
         lean = request.headers.get("user-agent", "").startswith("aios3path-lean")
         if lean and not redirected:
             redirected.append(request.path)
-            return http_response(
-                301, "Moved Permanently", x_amz_bucket_region="eu-west-1"
-            )
+            return http_response(301, "Moved Permanently", x_amz_bucket_region="eu-west-1")
         return None
 
     counter.inject = inject

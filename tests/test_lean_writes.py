@@ -156,3 +156,96 @@ async def test_a_copy_answered_200_with_an_error_inside_is_retried(
     copies = [r for r in counter.requests if "x-amz-copy-source" in r.headers]
     assert len(copies) == 2  # ... and was sent again
     assert await (bucket / "b").read_text() == "x"
+
+
+async def test_a_part_cancelled_while_its_checksum_is_computed_is_just_cancelled(
+    bucket: AsyncS3Path,
+) -> None:
+    import asyncio
+
+    from aios3path import _s3
+
+    target = await (bucket / "cancelled.bin")._request()
+    upload_id = await _s3.create_multipart_upload(
+        target.client, target.uri, bucket.bucket, "cancelled.bin"
+    )
+    part = asyncio.ensure_future(
+        _s3.upload_part(
+            target.client,
+            target.uri,
+            bucket.bucket,
+            "cancelled.bin",
+            upload_id,
+            1,
+            bytes(64 * MiB),
+        )
+    )
+    await asyncio.sleep(0.001)  # the CRC32 of 64 MiB is being computed in a thread
+    part.cancel()
+    with pytest.raises(asyncio.CancelledError):  # not a BufferError from releasing the view
+        await part
+    await _s3.abort_multipart_upload(
+        target.client, target.uri, bucket.bucket, "cancelled.bin", upload_id
+    )
+
+
+async def test_a_copy_answered_200_without_a_result_is_retried(
+    bucket: AsyncS3Path, counter: CountingProxy
+) -> None:
+    await (bucket / "a").write_text("x")
+    answered: list[str] = []
+
+    def inject(request: Any) -> bytes | None:
+        if "x-amz-copy-source" in request.headers and not answered:
+            answered.append(request.path)
+            return http_response(200, "OK", b"")  # the connection died into an empty 200
+        return None
+
+    counter.inject = inject
+    counter.clear()
+    await (bucket / "a").copy(bucket / "b")
+    assert len([r for r in counter.requests if "x-amz-copy-source" in r.headers]) == 2
+    assert await (bucket / "b").read_text() == "x"
+
+
+async def test_a_conditional_get_answered_304_raises_on_both_paths(bucket: AsyncS3Path) -> None:
+    from aios3path import S3Error, _s3
+
+    path = bucket / "etagged"
+    await path.write_text("x")
+    etag = (await path.stat()).etag  # type: ignore[union-attr]
+    target = await path._request()
+    outcomes = []
+    for client in (target.client, target.client.without_lean()):
+        try:
+            await _s3.get_object(client, target.uri, bucket.bucket, path.key, {"IfNoneMatch": etag})
+            outcomes.append("ok")
+        except S3Error as error:
+            outcomes.append(
+                f"{type(error).__name__} {error.response['ResponseMetadata']['HTTPStatusCode']}"
+            )
+    assert outcomes[0] == outcomes[1] == "S3Error 304"
+
+
+def test_other_http_backends_are_left_to_botocore() -> None:
+    pytest.importorskip("httpx")
+    import asyncio
+
+    from aiobotocore.config import AioConfig
+    from aiobotocore.httpxsession import HttpxSession
+    from aiobotocore.session import get_session
+
+    from aios3path._lean import LeanClient
+
+    async def check() -> LeanClient | None:
+        config = AioConfig(http_session_cls=HttpxSession)
+        async with get_session().create_client(
+            "s3",
+            region_name="us-east-1",
+            aws_access_key_id="a",
+            aws_secret_access_key="b",
+            config=config,
+        ) as client:
+            return LeanClient.for_client(client)
+
+    assert asyncio.run(check()) is None

@@ -22,7 +22,7 @@ from aios3path._listing import iter_pages
 from aios3path._listing_xml import _parse_tree, _scan, next_token_hint, parse_list_page
 
 from ._helpers import put
-from ._proxy import CountingProxy
+from ._proxy import CountingProxy, http_response
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 
@@ -160,3 +160,47 @@ async def test_the_next_page_is_requested_before_the_caller_gets_this_one(
     rest = [page async for page in pages]
     assert [len(page.objects) for page in rest] == [10, 5]
     assert counter.count("ListObjectsV2") == 3
+
+
+def test_url_encoded_keys_are_xml_unescaped_first() -> None:
+    # A server may leave ' & < > " to XML escaping even in url-encoded listings.
+    data = body(
+        contents("p/it&apos;s+a%26b&amp;c"),
+        "<CommonPrefixes><Prefix>p/x&amp;y%2F/</Prefix></CommonPrefixes>",
+    )
+    page = read_both(data)
+    assert page.objects[0].key == "p/it's a&b&c"
+    assert list(page.prefixes) == ["p/x&y//"]
+
+
+def test_numeric_references_are_code_points_not_windows_1252() -> None:
+    page = read_both(body(contents("p/&#128;&#x9F;"), encoding=""))
+    assert page.objects[0].key == "p/\x80\x9f"
+
+
+def test_an_empty_token_on_a_truncated_page_means_no_next_page() -> None:
+    data = body(contents("p/a"), truncated=True).replace(
+        b"<EncodingType>", b"<NextContinuationToken></NextContinuationToken><EncodingType>"
+    )
+    assert next_token_hint(data) is None
+    assert read_both(data).next_token is None
+
+
+async def test_a_server_repeating_its_continuation_token_raises_instead_of_looping(
+    bucket: AsyncS3Path, counter: CountingProxy
+) -> None:
+    from aios3path import S3Error
+
+    looping = body(contents("d/a"), truncated=True, token="again")
+
+    def inject(request: Any) -> bytes | None:
+        if request.operation == "ListObjectsV2":
+            return http_response(200, "OK", looping)
+        return None
+
+    counter.inject = inject
+    client = await _pool.get_client(configuration_map.resolve(bucket).settings)
+    with pytest.raises(S3Error, match="same continuation token"):
+        async for _ in iter_pages(client, "s3://b/d/", bucket.bucket, "d/"):
+            pass
+    assert counter.count("ListObjectsV2") <= 3

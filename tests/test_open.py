@@ -253,9 +253,7 @@ async def test_sequential_read_keeps_a_window_of_parts(
     assert counter.count("GetObject") == 5  # each part once
 
 
-async def test_concurrent_overwrite_is_detected(
-    bucket: AsyncS3Path, boto3_client: Any
-) -> None:
+async def test_concurrent_overwrite_is_detected(bucket: AsyncS3Path, boto3_client: Any) -> None:
     put(boto3_client, bucket.bucket, "k", "version one")
     async with (bucket / "k").open("rb") as f:
         put(boto3_client, bucket.bucket, "k", "version two!")
@@ -320,8 +318,9 @@ async def test_big_write_is_a_multipart_upload_with_parameters(
     ops = counter.operations()
     assert ops["CreateMultipartUpload"] == 1 and ops["CompleteMultipartUpload"] == 1
     assert ops["UploadPart"] == 3 and "PutObject" not in ops
-    sizes = sorted(int(r.headers["content-length"]) for r in counter.requests
-                   if r.operation == "UploadPart")
+    sizes = sorted(
+        int(r.headers["content-length"]) for r in counter.requests if r.operation == "UploadPart"
+    )
     assert sizes[-2:] == [PART, PART]  # two full parts and a short last one
     head = boto3_client.head_object(Bucket=bucket.bucket, Key="mp.bin")
     assert head["ContentType"] == "application/x-test"
@@ -742,9 +741,10 @@ def test_zipfile(sync_bucket: S3Path) -> None:
 
 def test_tarfile(sync_bucket: S3Path) -> None:
     members = {f"m{i}.bin": payload(30_000 * (i + 1), seed=i) for i in range(3)}
-    with (sync_bucket / "archive.tar").open("wb") as f, tarfile.open(
-        fileobj=f, mode="w"
-    ) as archive:
+    with (
+        (sync_bucket / "archive.tar").open("wb") as f,
+        tarfile.open(fileobj=f, mode="w") as archive,
+    ):
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -754,15 +754,17 @@ def test_tarfile(sync_bucket: S3Path) -> None:
         for name, data in reversed(members.items()):
             extracted = archive.extractfile(name)
             assert extracted is not None and extracted.read() == data
-    with (sync_bucket / "archive.tar.gz").open("wb") as f, tarfile.open(
-        fileobj=f, mode="w|gz"
-    ) as stream:
+    with (
+        (sync_bucket / "archive.tar.gz").open("wb") as f,
+        tarfile.open(fileobj=f, mode="w|gz") as stream,
+    ):
         info = tarfile.TarInfo("streamed")
         info.size = 5
         stream.addfile(info, io.BytesIO(b"hello"))
-    with (sync_bucket / "archive.tar.gz").open("rb") as r, tarfile.open(
-        fileobj=r, mode="r|gz"
-    ) as stream:
+    with (
+        (sync_bucket / "archive.tar.gz").open("rb") as r,
+        tarfile.open(fileobj=r, mode="r|gz") as stream,
+    ):
         member = stream.next()
         assert member is not None and member.name == "streamed"
 

@@ -45,9 +45,7 @@ def both(s3: S3Server, boto3_client: Any) -> Iterator[tuple[str, type[Any], type
     yield name, s3path.S3Path, aios3path.S3Path
 
 
-def _same(
-    both: tuple[str, type[Any], type[Any]], scenario: Callable[[type[Any], str], Any]
-) -> Any:
+def _same(both: tuple[str, type[Any], type[Any]], scenario: Callable[[type[Any], str], Any]) -> Any:
     bucket, theirs, ours = both
     expected = scenario(theirs, bucket)
     actual = scenario(ours, bucket)
@@ -63,9 +61,19 @@ def test_pure_paths(both: tuple[str, type[Any], type[Any]]) -> None:
     def scenario(cls: type[Any], bucket: str) -> Any:
         p = cls.from_uri(f"s3://{bucket}/docs/guide/intro.txt")
         return (
-            str(p), p.bucket, p.key, p.name, p.suffix, p.stem, str(p.parent), p.parts,
-            str(p.with_suffix(".md")), str(p.relative_to(cls("/", bucket))), p.as_uri(),
-            str(cls.from_bucket_key(bucket, "data/x.csv")), p.match("*.txt"),
+            str(p),
+            p.bucket,
+            p.key,
+            p.name,
+            p.suffix,
+            p.stem,
+            str(p.parent),
+            p.parts,
+            str(p.with_suffix(".md")),
+            str(p.relative_to(cls("/", bucket))),
+            p.as_uri(),
+            str(cls.from_bucket_key(bucket, "data/x.csv")),
+            p.match("*.txt"),
         )
 
     _same(both, scenario)
@@ -76,11 +84,22 @@ def test_reading_and_metadata(both: tuple[str, type[Any], type[Any]]) -> None:
         p = cls("/", bucket, "data/2024/01.csv")
         size, _, version = p.stat()
         return (
-            p.read_text(), p.read_bytes(), size, version, p.stat().st_size,
-            p.exists(), p.is_file(), p.is_dir(), p.parent.is_dir(), p.parent.is_file(),
-            cls("/", bucket, "docs").exists(), cls("/", bucket, "doc").exists(),
-            cls("/", bucket, "nothing").exists(), cls("/", bucket).exists(),
-            cls("/", bucket).is_dir(), cls("/", bucket).stat(),
+            p.read_text(),
+            p.read_bytes(),
+            size,
+            version,
+            p.stat().st_size,
+            p.exists(),
+            p.is_file(),
+            p.is_dir(),
+            p.parent.is_dir(),
+            p.parent.is_file(),
+            cls("/", bucket, "docs").exists(),
+            cls("/", bucket, "doc").exists(),
+            cls("/", bucket, "nothing").exists(),
+            cls("/", bucket).exists(),
+            cls("/", bucket).is_dir(),
+            cls("/", bucket).stat(),
         )
 
     _same(both, scenario)

@@ -111,7 +111,13 @@ def test_object_requests_sign_like_botocore(key: str, method: str, token: str | 
 def test_query_strings_sign_like_botocore(query: list[tuple[str, str]]) -> None:
     credentials = Credentials("AKIDEXAMPLE", "secret/with+chars=", "token")
     ours, url = _ours(
-        "GET", "s3.eu-west-1.amazonaws.com", "/bucket", query, {}, credentials, "eu-west-1",
+        "GET",
+        "s3.eu-west-1.amazonaws.com",
+        "/bucket",
+        query,
+        {},
+        credentials,
+        "eu-west-1",
         SigningKeys(),
     )
     assert ours == _botocore_authorization("GET", url, {}, credentials, "eu-west-1")

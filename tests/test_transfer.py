@@ -229,9 +229,7 @@ async def test_upload_applies_registered_parameters(
         parameters={
             "ContentType": "application/x-big",
             "Metadata": {"via": "upload_from"},
-            "transfer_config": TransferConfig(
-                multipart_threshold=PART, multipart_chunksize=PART
-            ),
+            "transfer_config": TransferConfig(multipart_threshold=PART, multipart_chunksize=PART),
         },
     )
     local = tmp_path / "f.bin"

@@ -90,9 +90,7 @@ def _read(path: S3Path) -> str:
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])
-def test_process_pool_with_a_configuration_snapshot(
-    sync_bucket: S3Path, method: str
-) -> None:
+def test_process_pool_with_a_configuration_snapshot(sync_bucket: S3Path, method: str) -> None:
     paths = [sync_bucket / f"item-{i}" for i in range(8)]
     for i, path in enumerate(paths):
         path.write_text(str(i))  # the parent has used S3: a loop, a thread and clients exist
@@ -110,9 +108,12 @@ def test_dask_local_cluster_fans_out_over_processes(sync_bucket: S3Path) -> None
     try:
         import dask_fanout
 
-        with distributed.LocalCluster(
-            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
-        ) as cluster, distributed.Client(cluster) as client:
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
             written, results = dask_fanout.fan_out(client, sync_bucket / "fan", 200)
     finally:
         sys.path.remove(str(EXAMPLES))
