@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import html
 import os
 import random
 import re
@@ -56,6 +55,7 @@ from ._http import (
     HttpTimeoutError,
     Origin,
 )
+from ._listing_xml import xml_unescape
 from ._sigv4 import EMPTY_SHA256, SigningKeys, authorization, canonical_query
 from ._timestamps import parse_http_date, parse_iso8601
 
@@ -565,7 +565,7 @@ class LeanClient:
         result: dict[str, Any] = {"CopyObjectResult": {}}
         etag = _COPY_ETAG.search(response.body)
         if etag is not None:
-            result["CopyObjectResult"]["ETag"] = html.unescape(etag.group(1).decode())
+            result["CopyObjectResult"]["ETag"] = xml_unescape(etag.group(1).decode())
         modified = _COPY_DATE.search(response.body)
         if modified is not None:
             result["CopyObjectResult"]["LastModified"] = parse_iso8601(modified.group(1).decode())

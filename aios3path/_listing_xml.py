@@ -54,7 +54,7 @@ def next_token_hint(body: bytes | bytearray) -> str | None:
     if _TRUNCATED.search(body) is None:
         return None
     match = _TOKEN.search(body)
-    return (_unescape(match.group(1).decode()) or None) if match is not None else None
+    return (xml_unescape(match.group(1).decode()) or None) if match is not None else None
 
 
 def parse_list_page(body: bytes | bytearray) -> ListPage:
@@ -63,7 +63,7 @@ def parse_list_page(body: bytes | bytearray) -> ListPage:
     return page if page is not None else _parse_tree(body)
 
 
-def _unescape(text: str) -> str:
+def xml_unescape(text: str) -> str:
     """XML character data to text: the five named entities and numeric references."""
     return _XML_ENTITY.sub(_entity, text) if "&" in text else text
 
@@ -99,7 +99,7 @@ def _scan(body: bytes | bytearray) -> ListPage | None:
     prefixes = _PREFIXES.findall(body)
     if body.count(b"CommonPrefixes>") != 2 * len(prefixes):
         return None
-    decode = _url_decode if _URL_ENCODED.search(body) is not None else _unescape
+    decode = _url_decode if _URL_ENCODED.search(body) is not None else xml_unescape
     try:
         objects = [
             ObjectEntry(

@@ -267,12 +267,13 @@ async def download_file(
     """Download ``target`` into the local file ``local_path``; returns the number of bytes.
 
     One ``HeadObject`` (size and ETag), then ranged GETs of ``multipart_chunksize`` bytes (one
-    GET up to ``multipart_threshold``), at most ``max_concurrency`` at once, each streamed in
-    256 KiB chunks into its place in a temporary file in the target's directory (its own
-    ``aiofiles`` handle per part). The temporary file replaces the target only when every
+    GET up to ``multipart_threshold``), at most ``max_concurrency`` at once, each received
+    whole and written into its place in a temporary file in the target's directory with one
+    call (its own ``aiofiles`` handle per part; with ``max_bandwidth`` set, parts are streamed
+    in 256 KiB chunks instead). The temporary file replaces the target only when every
     part arrived; on any failure or cancellation it is removed, leaving the target untouched.
     ``source`` (the ``AsyncS3Path``) is handed to the progress callback as an ``S3Path``.
-    Memory: a few chunks per part in flight, whatever the object size.
+    Memory: one part per part in flight (``max_concurrency`` x ``multipart_chunksize``).
     """
     destination = os.fspath(local_path)
     config = target.transfer
@@ -318,6 +319,12 @@ async def _receive_range(
 ) -> None:
     async with _open_file(temporary, "r+b") as file:
         await file.seek(first)
+        if limiter is None:  # the whole part in one GET, written with one call
+            data = await fetch_part(target, first, last - first + 1, etag)
+            await file.write(data)
+            if progress is not None:
+                progress(len(data))
+            return
         chunks = iter_range(target, first, last, etag, limiter)
         async with contextlib.aclosing(chunks):
             async for chunk in chunks:

@@ -227,6 +227,7 @@ async def test_a_conditional_get_answered_304_raises_on_both_paths(bucket: Async
     assert outcomes[0] == outcomes[1] == "S3Error 304"
 
 
+@pytest.mark.filterwarnings("ignore:aiobotocore's httpx backend:DeprecationWarning")
 def test_other_http_backends_are_left_to_botocore() -> None:
     pytest.importorskip("httpx")
     import asyncio
