@@ -296,8 +296,10 @@ async def download_file(
             part = size if size <= config.multipart_threshold else config.part_size_for(size)
             ranges = part_ranges(0, size, max(part, 1))
 
+            spares: list[bytearray] = []  # buffers of written parts, for the next parts
+
             async def receive(r: tuple[int, int, int]) -> None:
-                await _receive_range(target, temporary, r[1], r[2], etag, limiter, progress)
+                await _receive_range(target, temporary, r[1], r[2], etag, limiter, progress, spares)
 
             await map_bounded(receive, ranges, config.max_concurrency)
         await aiofiles.os.replace(temporary, destination)
@@ -316,12 +318,17 @@ async def _receive_range(
     etag: str | None,
     limiter: BandwidthLimiter | None,
     progress: Progress | None,
+    spares: list[bytearray],
 ) -> None:
     async with _open_file(temporary, "r+b") as file:
         await file.seek(first)
         if limiter is None:  # the whole part in one GET, written with one call
-            data = await fetch_part(target, first, last - first + 1, etag)
+            length = last - first + 1
+            spare = spares.pop() if spares and len(spares[-1]) == length else None
+            data = await fetch_part(target, first, length, etag, spare)
             await file.write(data)
+            if type(data) is bytearray:
+                spares.append(data)  # written: the next part can be received into it
             if progress is not None:
                 progress(len(data))
             return
