@@ -276,33 +276,10 @@ async def fetch_list_page(
     return PendingPage(page.next_token, uri, _page=page)
 
 
-async def list_page(
-    client: Any,
-    uri: str,
-    bucket: str,
-    prefix: str,
-    *,
-    delimiter: str | None = None,
-    token: str | None = None,
-    max_keys: int | None = None,
-    start_after: str | None = None,
-    fetch_owner: bool = False,
-    params: Mapping[str, Any] = {},
-) -> ListPage:
-    """One ``ListObjectsV2`` page under ``prefix``."""
-    pending = await fetch_list_page(
-        client,
-        uri,
-        bucket,
-        prefix,
-        delimiter=delimiter,
-        token=token,
-        max_keys=max_keys,
-        start_after=start_after,
-        fetch_owner=fetch_owner,
-        params=params,
-    )
-    return pending.page()
+async def list_page(client: Any, uri: str, bucket: str, prefix: str, **options: Any) -> ListPage:
+    """One ``ListObjectsV2`` page under ``prefix``, parsed (``options``: those of
+    :func:`fetch_list_page`)."""
+    return (await fetch_list_page(client, uri, bucket, prefix, **options)).page()
 
 
 async def head_bucket(client: Any, uri: str, bucket: str, params: Mapping[str, Any] = {}) -> bool:
