@@ -42,7 +42,11 @@ class HttpConnectionError(ConnectionError):
     """The connection could not be made, broke, or carried something that is not HTTP/1.1."""
 
 
-class HttpConnectTimeoutError(HttpConnectionError, TimeoutError):
+class HttpConnectError(HttpConnectionError):
+    """No connection could be made (refused, unreachable, name not found, or too slow)."""
+
+
+class HttpConnectTimeoutError(HttpConnectError, TimeoutError):
     """No connection within the connect timeout."""
 
 
@@ -609,7 +613,7 @@ class HttpPool:
                     f"could not connect to {origin.host}:{origin.port}{within}"
                 ) from error
             except OSError as error:
-                raise HttpConnectionError(
+                raise HttpConnectError(
                     f"could not connect to {origin.host}:{origin.port}: {error}"
                 ) from error
         except BaseException:

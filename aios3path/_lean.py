@@ -48,6 +48,7 @@ from botocore.exceptions import (
 
 from ._http import (
     Buffer,
+    HttpConnectError,
     HttpConnectionError,
     HttpConnectTimeoutError,
     HttpPool,
@@ -476,7 +477,7 @@ class LeanClient:
         body = response.body
         expected = response_headers.get("x-amz-checksum-crc32")
         if byte_range is None and status == 200 and expected and "-" not in expected:
-            actual = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+            actual = _crc32_text(zlib.crc32(body))
             if actual != expected:
                 mismatch: Any = {
                     "Error": {
@@ -588,6 +589,11 @@ async def crc32_base64(body: Buffer) -> str:
             raise
     else:
         value = zlib.crc32(body)
+    return _crc32_text(value)
+
+
+def _crc32_text(value: int) -> str:
+    """A CRC32 as S3's checksum headers carry it: the 4 big-endian bytes, base64."""
     return base64.b64encode(value.to_bytes(4, "big")).decode()
 
 
@@ -632,7 +638,7 @@ def _botocore_connection_error(error: HttpConnectionError, url: str) -> Exceptio
         return ConnectTimeoutError(endpoint_url=url, error=error)
     if isinstance(error, HttpTimeoutError):
         return ReadTimeoutError(endpoint_url=url, error=error)
-    if str(error).startswith("could not connect"):
+    if isinstance(error, HttpConnectError):
         return EndpointConnectionError(endpoint_url=url, error=error)
     return ConnectionClosedError(endpoint_url=url, error=error)
 
