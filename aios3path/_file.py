@@ -368,11 +368,14 @@ class _LineReader(_AsyncFile, Generic[_L]):
 class S3ObjectReader(_LineReader[bytes]):
     """A seekable binary reader over one S3 object (``mode="rb"``).
 
-    Bytes come from ranged GETs of whole parts (``multipart_chunksize``); a sequential reader
-    keeps the next ``read_ahead`` parts downloading while it consumes the current one, and
-    random access (``seek``) fetches only the part it lands in. At most ``read_ahead + 1``
-    parts are held in memory. The object's ETag, read at open, is sent as ``If-Match`` with
-    every GET: if the object is overwritten meanwhile, reads raise
+    Sequential reading streams one ranged GET for the rest of the object, read as it
+    arrives (a few MiB buffered at most; a connection that breaks resumes where it stopped).
+    With ``read_ahead`` set to 1 or more it instead keeps that many whole parts
+    (``multipart_chunksize``) downloading in parallel ahead of the one being read, for
+    stores where one connection is slower than the reader. Random access (``seek``)
+    fetches only the part it lands in. At most ``read_ahead + 1`` parts (or one part and
+    the stream's buffer) are held in memory. The object's ETag, read at open, is sent as
+    ``If-Match`` with every GET: if the object is overwritten meanwhile, reads raise
     :class:`S3ObjectChangedError`.
     """
 
@@ -398,16 +401,34 @@ class S3ObjectReader(_LineReader[bytes]):
         self._parts: dict[int, asyncio.Task[bytes | bytearray]] = {}
         self._spare: list[bytearray] = []
         self._limiter = limiter_for(target)
+        self._stream: _s3.ObjectBody | None = None
+        self._stream_at = 0  # the object offset of the stream's first unconsumed byte
+        self._stream_shown = 0  # bytes the last peek showed (consumed by the next one)
+        self._stream_failures = 0
+        self._stream_failed_at = 0
         self._pos = 0
         self._sequential_at = 0
         self._closed = False
 
     @classmethod
     async def open(cls, target: Target, *, mode: str = "rb") -> S3ObjectReader:
-        """Open ``target`` for reading: one ``HeadObject`` (``FileNotFoundError`` if missing)."""
-        head = await head_for_open(target)
-        size = int(head.get("ContentLength", 0))
-        return cls(target, size, head.get("ETag"), mode=mode, head=head)
+        """Open ``target`` for reading (``FileNotFoundError`` if it is missing).
+
+        A streaming reader sends its ``GetObject`` at once: the response's head gives the
+        size, ETag and metadata, and its body is the stream the first reads come from, so
+        the first bytes are one round trip away. With parallel parts (``read_ahead``) or a
+        bandwidth limit, opening is one ``HeadObject``.
+        """
+        if target.transfer.read_ahead or limiter_for(target) is not None:
+            head = await head_for_open(target)
+            size = int(head.get("ContentLength", 0))
+            return cls(target, size, head.get("ETag"), mode=mode, head=head)
+        body = await _s3.start_object(
+            target.client, target.uri, target.bucket, target.key, target.params
+        )
+        reader = cls(target, body.content_length, body.etag, mode=mode, head=body.response)
+        reader._stream = body
+        return reader
 
     @property
     def stat(self) -> StatResult | None:
@@ -476,18 +497,121 @@ class S3ObjectReader(_LineReader[bytes]):
             raise
         return data, position - index * self._part
 
+    # the stream ---------------------------------------------------------------------------
+
+    def _streams(self, position: int) -> bool:
+        """Whether the bytes at ``position`` come from the stream (opening it if they should)."""
+        if self._stream is not None:
+            ahead = position - self._stream_at
+            if 0 <= ahead <= self._stream_shown:
+                return True
+            self._close_stream()  # a seek away from it
+        if (
+            self._window
+            or self._limiter is not None
+            or position != self._sequential_at
+            or position // self._part in self._parts
+        ):
+            return False
+        for task in self._parts.values():
+            self._recycle(task)
+        self._parts.clear()
+        return True
+
+    async def _peek(self, position: int, want: int) -> tuple[bytes | bytearray, int, int]:
+        """The next bytes from the stream at ``position`` as ``(buffer, start, end)``.
+
+        What the previous peek showed is consumed up to ``position`` first: the reader's
+        position moves only once bytes are copied out, so a cancelled read loses nothing.
+        """
+        while True:
+            stream = self._stream
+            try:
+                if stream is None:
+                    stream = await self._open_stream(position)
+                elif position > self._stream_at:
+                    stream.consume(position - self._stream_at)
+                    self._stream_at = position
+                    self._stream_shown = 0
+                buffer, start, end = await stream.peek(want)
+                if start == end:
+                    raise _s3.ObjectStreamError(f"{self.name}: the response ended early")
+            except _s3.ObjectStreamError:
+                self._close_stream()
+                # A few failures in a row end the read; a part's worth of bytes between two
+                # failures makes them unrelated (a long read may meet a few broken connections).
+                if position - self._stream_failed_at >= self._part:
+                    self._stream_failures = 0
+                self._stream_failed_at = position
+                self._stream_failures += 1
+                if self._stream_failures >= STREAM_ATTEMPTS:
+                    raise
+                continue
+            self._stream_shown = end - start
+            return buffer, start, end
+
+    async def _open_stream(self, position: int) -> _s3.ObjectBody:
+        target = self._target
+        try:
+            stream = await _s3.start_object(
+                target.client,
+                target.uri,
+                target.bucket,
+                target.key,
+                target.params,
+                byte_range=(position, self.size - 1),
+                if_match=self.etag,
+            )
+        except S3FileExistsError as error:  # 412 PreconditionFailed on If-Match
+            if self.etag and error.code == "PreconditionFailed":
+                raise changed_error(target, error) from error
+            raise
+        if self._closed:  # closed while the GET was on its way
+            stream.close()
+            raise ValueError("I/O operation on closed file.")
+        if stream.first_byte != position or stream.content_length != self.size - position:
+            stream.close()  # a server that ignored the range: these bytes belong elsewhere
+            carried = stream.response.get("ContentRange") or f"{stream.content_length} bytes"
+            raise _s3.ObjectStreamError(
+                f"{self.name}: asked for bytes {position}-{self.size - 1}, got {carried}"
+            )
+        self._stream = stream
+        self._stream_at = position
+        self._stream_shown = 0
+        return stream
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        self._stream_shown = 0
+        if stream is not None:
+            stream.close()
+
+    async def _bytes_at(self, position: int, want: int) -> tuple[bytes | bytearray, int, int]:
+        """Bytes from ``position`` on as ``(buffer, start, end)``: from the stream or a part.
+
+        At least ``want`` of them where they lie together; the buffer is only read, and
+        only until the next call.
+        """
+        if self._streams(position):
+            return await self._peek(position, want)
+        data, offset = await self._part_at(position)
+        return data, offset, len(data)
+
     # reading ----------------------------------------------------------------------------
 
     async def _read_into(self, dest: memoryview) -> int:
+        # The position moves once all is copied: a read cancelled midway takes nothing.
         done = 0
-        while done < len(dest) and self._pos < self.size:
-            data, offset = await self._part_at(self._pos)
-            count = min(len(data) - offset, len(dest) - done)
+        position = self._pos
+        while done < len(dest) and position < self.size:
+            data, offset, end = await self._bytes_at(position, len(dest) - done)
+            count = min(end - offset, len(dest) - done)
             with memoryview(data) as view:
                 dest[done : done + count] = view[offset : offset + count]
             done += count
-            self._pos += count
-            self._sequential_at = self._pos
+            position += count
+            self._sequential_at = position
+        self._pos = position
         return done
 
     async def read(self, size: int | None = -1) -> bytes:
@@ -497,8 +621,8 @@ class S3ObjectReader(_LineReader[bytes]):
         count = remaining if size is None or size < 0 else min(size, remaining)
         if count == 0:
             return b""
-        data, offset = await self._part_at(self._pos)
-        if offset + count <= len(data):  # within one part: a single copy
+        data, offset, end = await self._bytes_at(self._pos, count)
+        if offset + count <= end:  # all in one buffer: a single copy
             with memoryview(data) as view:
                 chunk = bytes(view[offset : offset + count])
             self._pos += count
@@ -515,8 +639,8 @@ class S3ObjectReader(_LineReader[bytes]):
         self._check_open()
         if self._pos >= self.size or size == 0:
             return b""
-        data, offset = await self._part_at(self._pos)
-        end = len(data) if size < 0 else min(len(data), offset + size)
+        data, offset, end = await self._bytes_at(self._pos, size if size > 0 else 1)
+        end = end if size < 0 else min(end, offset + size)
         with memoryview(data) as view:
             chunk = bytes(view[offset:end])
         self._pos += len(chunk)
@@ -541,18 +665,20 @@ class S3ObjectReader(_LineReader[bytes]):
         limit = -1 if size is None else size
         pieces: list[bytes] = []
         total = 0
-        while self._pos < self.size and (limit < 0 or total < limit):
-            data, offset = await self._part_at(self._pos)
-            stop = len(data) if limit < 0 else min(len(data), offset + limit - total)
+        position = self._pos  # moved once the line is whole (see _read_into)
+        while position < self.size and (limit < 0 or total < limit):
+            data, offset, end = await self._bytes_at(position, 1)
+            stop = end if limit < 0 else min(end, offset + limit - total)
             newline = data.find(b"\n", offset, stop)
             end = newline + 1 if newline >= 0 else stop
             with memoryview(data) as view:
                 pieces.append(bytes(view[offset:end]))
             total += end - offset
-            self._pos += end - offset
-            self._sequential_at = self._pos
+            position += end - offset
+            self._sequential_at = position
             if newline >= 0:
                 break
+        self._pos = position
         return b"".join(pieces)
 
     async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
@@ -583,13 +709,14 @@ class S3ObjectReader(_LineReader[bytes]):
     def close_nowait(self) -> None:
         """Close without waiting: cancel the downloads in flight (on the reader's loop)."""
         self._closed = True
+        self._close_stream()
         parts, self._parts = self._parts, {}
         for task in parts.values():
             task.cancel()
 
     async def close(self) -> None:
         """Stop the downloads in flight and release the parts held."""
-        if self._closed and not self._parts:
+        if self._closed and not self._parts and self._stream is None:
             return
         tasks = list(self._parts.values())
         self.close_nowait()

@@ -17,15 +17,22 @@ nothing more:
   request sent again once (the server never saw it); every other failure is raised as
   :class:`HttpConnectionError` / :class:`HttpTimeoutError` for the caller's retry logic;
 * a request that is cancelled or fails midway closes its connection, so no half-read response
-  is ever reused.
+  is ever reused;
+* a request sent with ``stream=True`` returns as soon as a successful response's head is in:
+  its body is a :class:`BodyStream` that is read while it arrives, with flow control (the
+  socket is not read while a few MiB wait unread), holding the connection until the body is
+  all received or the stream is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import ssl
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Bodies at least this large are received straight into one buffer of their final size.
@@ -34,8 +41,15 @@ _SCRATCH = 256 * 1024
 #: Request bodies are written this much at a time.
 _BODY_SLICE = 1024 * 1024
 _NO_BODY_STATUS = frozenset({204, 304})
+#: A streamed body arrives into buffers of this size (reused once read).
+STREAM_CHUNK = 1024 * 1024
+#: A streamed body stops reading its socket while this much waits unread...
+_STREAM_HIGH_WATER = 4 * STREAM_CHUNK
+#: ...and starts again when the unread part is down to this.
+_STREAM_LOW_WATER = 2 * STREAM_CHUNK
 
 Buffer = bytes | bytearray | memoryview
+_EMPTY = bytearray()
 
 
 class HttpConnectionError(ConnectionError):
@@ -60,11 +74,257 @@ class _ClosedBeforeResponse(HttpConnectionError):
 
 @dataclass(slots=True)
 class HttpResponse:
-    """A whole HTTP response: status, headers (lower-case names) and body."""
+    """An HTTP response: status, headers (lower-case names) and body.
+
+    A streamed response (``stream=True``, a 2xx answer with a ``Content-Length``) has an
+    empty ``body`` and its bytes in ``stream``.
+    """
 
     status: int
     headers: dict[str, str]
     body: bytes | bytearray
+    stream: BodyStream | None = None
+
+
+class _Reception:
+    """The receiving side of a streamed body: the buffers the connection fills in order.
+
+    Shared by the connection (which fills it) and its :class:`BodyStream` (which reads it);
+    the connection never refers to the stream itself, so a stream nobody closed is still
+    garbage-collected, and then releases its connection.
+    """
+
+    __slots__ = (
+        "buffered",
+        "chunks",
+        "connection",
+        "consumed",
+        "error",
+        "fill",
+        "free",
+        "length",
+        "paused",
+        "received",
+        "release",
+        "start",
+        "waiter",
+        "want",
+    )
+
+    def __init__(self, connection: _Connection | None, length: int) -> None:
+        self.connection = connection
+        self.length = length
+        self.chunks: collections.deque[bytearray] = collections.deque()
+        self.free: list[bytearray] = []
+        self.start = 0  # bytes of chunks[0] already read
+        self.fill = 0  # bytes of chunks[-1] already received
+        self.received = 0
+        self.consumed = 0
+        self.buffered = 0
+        self.paused = False
+        self.error: BaseException | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.want = 0
+        #: Hands the connection back to its pool (once the body is in, or the stream closed).
+        self.release: Callable[[], None] | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.received >= self.length
+
+    def contiguous(self) -> int:
+        """Unread bytes at the front of the first buffer."""
+        chunks = self.chunks
+        if not chunks:
+            return 0
+        end = self.fill if len(chunks) == 1 else len(chunks[0])
+        return end - self.start
+
+    def receive_view(self) -> memoryview:
+        """Where the next bytes from the socket go: the free end of the last buffer."""
+        chunks = self.chunks
+        if not chunks or self.fill == len(chunks[-1]):
+            chunks.append(self.free.pop() if self.free else bytearray(STREAM_CHUNK))
+            self.fill = 0
+        room = min(len(chunks[-1]) - self.fill, self.length - self.received)
+        return memoryview(chunks[-1])[self.fill : self.fill + room]
+
+    def take(self, data: bytes | bytearray) -> None:
+        """Bytes that came with the response's head."""
+        view = memoryview(data)
+        while view:
+            target = self.receive_view()
+            count = min(len(target), len(view))
+            target[:count] = view[:count]
+            self.arrived(count)
+            view = view[count:]
+
+    def arrived(self, count: int) -> None:
+        """``count`` bytes were received into :meth:`receive_view`."""
+        self.fill += count
+        self.received += count
+        self.buffered += count
+        connection = self.connection
+        if self.complete:
+            self._detach()
+        elif self.buffered >= _STREAM_HIGH_WATER and not self.paused and connection is not None:
+            self.paused = True
+            if connection.transport is not None:
+                connection.transport.pause_reading()
+        if self.waiter is not None and (self.complete or self.contiguous() >= self.want):
+            self._wake()
+
+    def _wake(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _detach(self) -> None:
+        """The body is all here (or failed): the connection is no longer needed."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            connection.stream_done()
+        release, self.release = self.release, None
+        if release is not None:
+            release()
+
+    def fail(self, error: BaseException) -> None:
+        """The body will not arrive whole: reads from now on raise ``error``."""
+        if self.error is None and not self.complete:
+            self.error = error
+        self._detach()
+        self._wake()
+
+    def consume(self, count: int) -> None:
+        """``count`` bytes at the front were read: recycle buffers read to their end."""
+        self.consumed += count
+        self.buffered -= count
+        self.start += count
+        chunks = self.chunks
+        while chunks and self.start >= len(chunks[0]):
+            if len(chunks) == 1 and self.fill < len(chunks[0]):
+                break
+            self.start -= len(chunks[0])
+            done = chunks.popleft()
+            if len(self.free) < 2:
+                self.free.append(done)
+            if not chunks:
+                self.fill = 0
+        if self.paused and self.buffered <= _STREAM_LOW_WATER:
+            self.paused = False
+            connection = self.connection
+            if connection is not None and connection.transport is not None:
+                connection.transport.resume_reading()
+
+    def abandon(self) -> None:
+        """The reader is gone: drop what is buffered and the connection if it is still busy."""
+        self.chunks.clear()
+        self.free.clear()
+        connection = self.connection
+        if connection is not None:
+            connection.close()
+        if self.error is None and not self.complete:
+            self.error = HttpConnectionError("the stream was closed")
+        self._detach()
+        self._wake()
+
+
+def _abandon_from_anywhere(loop: asyncio.AbstractEventLoop, reception: _Reception) -> None:
+    """A stream was garbage-collected unclosed: close its connection on its loop."""
+    if reception.connection is None and reception.release is None:
+        return
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nothing left to release
+        loop.call_soon_threadsafe(reception.abandon)
+
+
+class BodyStream:
+    """A response body read while it arrives (see :class:`HttpPool` ``stream=True``).
+
+    Reads return bytes in order; an error (the connection broke, the read timeout passed)
+    is raised by the read that would have needed the missing bytes. Close the stream when
+    done with it: a body not read to its end costs its connection.
+    """
+
+    __slots__ = ("__weakref__", "_reception")
+
+    def __init__(self, reception: _Reception, loop: asyncio.AbstractEventLoop) -> None:
+        self._reception = reception
+        weakref.finalize(self, _abandon_from_anywhere, loop, reception)
+
+    @property
+    def length(self) -> int:
+        """The body's size."""
+        return self._reception.length
+
+    @property
+    def remaining(self) -> int:
+        """Bytes not read yet."""
+        reception = self._reception
+        return reception.length - reception.consumed
+
+    @classmethod
+    def of(cls, data: bytes | bytearray) -> BodyStream:
+        """A stream over a body that is all here already."""
+        reception = _Reception(None, len(data))
+        reception.take(data)
+        return cls(reception, asyncio.get_running_loop())
+
+    async def peek(self, want: int) -> tuple[bytearray, int, int]:
+        """The next unread bytes as ``(buffer, start, end)``: they are ``buffer[start:end]``.
+
+        Waits until at least ``want`` are in (fewer only at the end of a buffer or of the
+        body, or before an error; ``start == end`` at the end of the body). Nothing is
+        consumed: :meth:`consume` does that, and until then the bytes stay where they are.
+        Bytes that arrived before the connection failed are shown before the error is raised.
+        """
+        reception = self._reception
+        while True:
+            available = reception.contiguous()
+            need = min(max(want, 1), reception.length - reception.consumed)
+            if reception.chunks:
+                need = min(need, len(reception.chunks[0]) - reception.start)
+            if available >= need or reception.complete:
+                break
+            if reception.error is not None:
+                if available:
+                    break  # what did arrive is still good
+                raise reception.error
+            loop = asyncio.get_running_loop()
+            waiter = loop.create_future()
+            reception.waiter = waiter
+            reception.want = min(need, STREAM_CHUNK)
+            if reception.connection is not None:  # the read timeout counts from now
+                reception.connection.last_activity = loop.time()
+            try:
+                await waiter
+            finally:
+                if reception.waiter is waiter:
+                    reception.waiter = None
+        if not available:
+            return _EMPTY, 0, 0
+        start = reception.start
+        return reception.chunks[0], start, start + available
+
+    def consume(self, count: int) -> None:
+        """Mark the first ``count`` bytes shown by :meth:`peek` as read."""
+        self._reception.consume(count)
+
+    async def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes (at least one unless the body has ended: then ``b""``)."""
+        buffer, start, end = await self.peek(size)
+        with memoryview(buffer) as view:
+            data = bytes(view[start : min(end, start + size)])
+        self.consume(len(data))
+        return data
+
+    @property
+    def waiting(self) -> bool:
+        """Whether a read waits for bytes from the connection."""
+        return self._reception.waiter is not None
+
+    def close(self) -> None:
+        """Stop reading: the connection is closed if the body had not all arrived."""
+        self._reception.abandon()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +359,8 @@ class _Connection(asyncio.BufferedProtocol):
         self._waiter: asyncio.Future[HttpResponse] | None = None
         self._head_request = False
         self._pending = b""
-        self._state = 0  # 0 idle, 1 head, 2 body by length, 3 direct, 4 chunked, 5 until close
+        # 0 idle, 1 head, 2 body by length, 3 direct, 4 chunked, 5 until close, 6 streamed
+        self._state = 0
         self._status = 0
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
@@ -115,6 +376,8 @@ class _Connection(asyncio.BufferedProtocol):
         self._into: bytearray | None = None
         self._drained: asyncio.Future[None] | None = None
         self._paused = False
+        self._stream_wanted = False
+        self._reception: _Reception | None = None
 
     # -- asyncio protocol callbacks --------------------------------------------------------
 
@@ -125,6 +388,14 @@ class _Connection(asyncio.BufferedProtocol):
         self.closed = True
         self.reusable = False
         self._wake_sender()
+        reception = self._reception
+        if reception is not None:
+            reception.fail(
+                HttpConnectionError(
+                    f"the connection to {self.origin.host} ended in the middle of a response"
+                    + (f": {exc}" if exc else "")
+                )
+            )
         if self._waiter is None or self._waiter.done():
             return
         if self._state == 5 and not self._closed_here:
@@ -153,11 +424,16 @@ class _Connection(asyncio.BufferedProtocol):
     def get_buffer(self, sizehint: int) -> memoryview:
         if self._state == 3:
             return self._direct_view[self._filled :]  # type: ignore[index]
+        if self._state == 6:
+            return self._reception.receive_view()  # type: ignore[union-attr]
         return self._scratch
 
     def buffer_updated(self, nbytes: int) -> None:
         self._got_bytes = True
         self.last_activity = self.loop.time()
+        if self._state == 6:
+            self._reception.arrived(nbytes)  # type: ignore[union-attr]
+            return
         if self._state == 3:
             self._filled += nbytes
             direct = self._direct
@@ -256,6 +532,12 @@ class _Connection(asyncio.BufferedProtocol):
                 raise ValueError(length_text)
         except ValueError:
             self._fail(HttpConnectionError(f"bad Content-Length: {length_text!r}"))
+            return
+        if self._stream_wanted and 200 <= status < 300 and length and len(rest) <= length:
+            reception = _Reception(self, length)
+            self._reception = reception
+            self._state = 6
+            self._finish_streamed(reception, rest)
             return
         if length >= _DIRECT_BODY and len(rest) < length:
             into = self._into
@@ -358,8 +640,9 @@ class _Connection(asyncio.BufferedProtocol):
         *,
         head_request: bool,
         into: bytearray | None = None,
+        stream: bool = False,
     ) -> HttpResponse:
-        """Send one request and return its whole response.
+        """Send one request and return its whole response (or its head and body stream).
 
         A body of exactly ``len(into)`` bytes is received into ``into`` (a buffer to reuse).
         """
@@ -370,6 +653,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._waiter = waiter
         self._head_request = head_request
         self._into = into
+        self._stream_wanted = stream
         self._state = 1
         self._pending = b""
         self._got_bytes = False
@@ -390,6 +674,7 @@ class _Connection(asyncio.BufferedProtocol):
             self.used = True
             self._waiter = None
             self._into = None
+            self._stream_wanted = False
             if not waiter.done() or waiter.cancelled() or waiter.exception() is not None:
                 self.reusable = False
             elif not sent or transport.get_write_buffer_size():
@@ -425,11 +710,32 @@ class _Connection(asyncio.BufferedProtocol):
             await self._drained
             self._drained = None
 
+    @property
+    def waiting_for_stream(self) -> bool:
+        """Whether a streamed body is being read and its reader waits for more bytes."""
+        reception = self._reception
+        return reception is not None and reception.waiter is not None
+
     def time_out(self, read_timeout: float) -> None:
         """Fail the request in flight: nothing arrived for ``read_timeout`` seconds."""
         self._fail(
             HttpTimeoutError(f"no response from {self.origin.host} within {read_timeout:g} s")
         )
+
+    def _finish_streamed(self, reception: _Reception, rest: bytes) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            response = HttpResponse(self._status, self._headers, b"")
+            response.stream = BodyStream(reception, self.loop)
+            waiter.set_result(response)
+        if rest:
+            reception.take(rest)
+
+    def stream_done(self) -> None:
+        """The streamed body is all in, or failed: the connection is idle (or broken)."""
+        self._reception = None
+        if self._state == 6:
+            self._state = 0
 
     def _wake_sender(self) -> None:
         if self._drained is not None and not self._drained.done():
@@ -452,6 +758,8 @@ class _Connection(asyncio.BufferedProtocol):
     def _fail(self, error: BaseException) -> None:
         self.reusable = False
         self._wake_sender()
+        if self._reception is not None:
+            self._reception.fail(error)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(error)
@@ -535,10 +843,14 @@ class HttpPool:
         *,
         head_request: bool = False,
         into: bytearray | None = None,
+        stream: bool = False,
     ) -> HttpResponse:
         """Send a request (``head``: request line and headers, CRLF-terminated) to ``origin``.
 
-        A response body of exactly ``len(into)`` bytes is received into ``into``.
+        A response body of exactly ``len(into)`` bytes is received into ``into``. With
+        ``stream``, a 2xx response with a ``Content-Length`` returns after its head, its
+        body in ``response.stream`` (which keeps the connection until the body is in or the
+        stream closed); other responses are read whole as usual.
         """
         for _ in range(3):
             connection = await self._acquire(origin)
@@ -546,7 +858,7 @@ class HttpPool:
                 if self._watchdog is None and self._read_timeout is not None:
                     self._start_watchdog()
                 response = await connection.exchange(
-                    head, body, head_request=head_request, into=into
+                    head, body, head_request=head_request, into=into, stream=stream
                 )
             except _ClosedBeforeResponse:
                 self._release(connection)
@@ -555,7 +867,10 @@ class HttpPool:
                 connection.close()
                 self._release(connection)
                 raise
-            self._release(connection)
+            if response.stream is not None:
+                self._release_after_stream(connection, response.stream)
+            else:
+                self._release(connection)
             return response
         raise HttpConnectionError(f"{origin.host} closed every connection before answering")
 
@@ -642,9 +957,17 @@ class HttpPool:
         now = asyncio.get_running_loop().time()
         for connection in list(self._busy):
             connection.note_send_progress(now)
-            if connection.waiting and now - connection.last_activity >= timeout:
+            waiting = connection.waiting or connection.waiting_for_stream
+            if waiting and now - connection.last_activity >= timeout:
                 connection.time_out(timeout)
         self._start_watchdog()
+
+    def _release_after_stream(self, connection: _Connection, stream: BodyStream) -> None:
+        reception = stream._reception
+        if reception.connection is None:  # the body is in (or failed) already
+            self._release(connection)
+        else:
+            reception.release = lambda: self._release(connection)
 
     def _release(self, connection: _Connection) -> None:
         self._busy.discard(connection)

@@ -47,6 +47,7 @@ from botocore.exceptions import (
 )
 
 from ._http import (
+    BodyStream,
     Buffer,
     HttpConnectError,
     HttpConnectionError,
@@ -341,8 +342,12 @@ class LeanClient:
         operation: str,
         body: Buffer | None = None,
         into: bytearray | None = None,
+        stream: bool = False,
     ) -> HttpResponse:
         """Sign and send one request with retries; returns the whole response.
+
+        With ``stream``, a successful response returns after its head, with the body in
+        ``response.stream`` (retries end there: a body that breaks off is the caller's).
 
         A ``body`` is sent as ``UNSIGNED-PAYLOAD`` (its integrity is the CRC32 checksum header
         the caller adds, as botocore does over TLS), so it is never hashed here.
@@ -394,7 +399,12 @@ class LeanClient:
                 raise Unsupported("a header that is not latin-1") from None
             try:
                 response = await pool.request(
-                    endpoint.origin, head, body, head_request=method == "HEAD", into=into
+                    endpoint.origin,
+                    head,
+                    body,
+                    head_request=method == "HEAD",
+                    into=into,
+                    stream=stream,
                 )
             except HttpConnectionError as error:
                 if attempt >= self._max_attempts:
@@ -493,6 +503,31 @@ class LeanClient:
             total = content_range.rsplit("/", 1)[1]
             size = int(total) if total.isdigit() else size
         return body, size, response_headers.get("etag")
+
+    async def open_object(
+        self,
+        bucket: str,
+        key: str,
+        params: Mapping[str, Any],
+        byte_range: tuple[int, int] | None,
+    ) -> tuple[dict[str, Any], BodyStream]:
+        """``GetObject`` (whole, or the inclusive byte range) whose body is read as it arrives.
+
+        Returns the response shaped as botocore's (without ``Body``) and the body stream,
+        which the caller must close. No checksum is asked for: a stream may be read in part.
+        """
+        query, headers = self._wire_parameters("GetObject", params)
+        if byte_range is not None:
+            headers["range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
+        response = await self._send("GET", bucket, key, query, headers, "GetObject", stream=True)
+        shaped = _head_response(response.status, response.headers)
+        if "content-range" in response.headers:
+            shaped["ContentRange"] = response.headers["content-range"]
+        stream = response.stream
+        if stream is None:  # no Content-Length (or an empty body): it was read whole
+            stream = BodyStream.of(response.body)
+            shaped["ContentLength"] = len(response.body)
+        return shaped, stream
 
     async def list_objects_v2(
         self,

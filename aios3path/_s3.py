@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 from xml.etree import ElementTree
 
+import aiohttp
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.exceptions import (
     HTTPClientError,
@@ -30,6 +31,7 @@ from botocore.exceptions import (
 from ._entries import ListPage as ListPage  # re-exported: the listing types live here too
 from ._entries import ObjectEntry as ObjectEntry
 from ._errors import S3Error, make_error, s3_errors
+from ._http import BodyStream, HttpConnectionError
 from ._lean import LeanClient, Unsupported
 from ._listing_xml import next_token_hint, parse_list_page
 
@@ -622,10 +624,20 @@ async def abort_multipart_upload(
 
 # -- streaming reads ----------------------------------------------------------------------------
 
-#: What botocore raises when a response body breaks off after the headers arrived.
-_STREAM_ERRORS = (ResponseStreamingError, ReadTimeoutError, IncompleteReadError)
+#: What botocore (or the lean path) raises when a response body breaks off after its head.
+_STREAM_ERRORS = (
+    ResponseStreamingError,
+    ReadTimeoutError,
+    IncompleteReadError,
+    HttpConnectionError,
+    aiohttp.ClientPayloadError,  # aiobotocore lets aiohttp's body errors through
+    aiohttp.ClientConnectionError,
+)
 #: What a whole-body GET raises when the connection fails (after the client's own retries).
 BODY_FAILURES = (HTTPClientError, BotocoreConnectionError, *_STREAM_ERRORS)
+
+#: Bytes asked of a botocore body per read when the reader wants fewer.
+_BOTOCORE_READ = 256 * 1024
 
 
 class ObjectStreamError(S3Error):
@@ -633,18 +645,22 @@ class ObjectStreamError(S3Error):
 
 
 class ObjectBody:
-    """The body of one ``GetObject`` response, read in chunks.
+    """The body of one ``GetObject`` response, read as it arrives.
 
     ``response`` is the response without its body (``ContentLength``, ``ContentRange``,
-    ``ETag``, ``Metadata``…).
+    ``ETag``, ``Metadata``…). The body comes from the lean path's :class:`BodyStream` or from
+    botocore's streaming body; either way :meth:`peek` shows the next bytes where they lie
+    and :meth:`consume` moves past them, so a reader copies each byte once.
     """
 
-    __slots__ = ("_body", "response", "uri")
+    __slots__ = ("_body", "_offset", "_pending", "response", "uri")
 
     def __init__(self, uri: str, response: Mapping[str, Any], body: Any) -> None:
         self.uri = uri
         self.response = response
         self._body = body
+        self._pending: bytes = b""  # what botocore's body gave and was not consumed yet
+        self._offset = 0
 
     @property
     def content_length(self) -> int:
@@ -667,15 +683,89 @@ class ObjectBody:
         etag: str | None = self.response.get("ETag")
         return etag
 
-    async def read(self, size: int) -> bytes:
-        """At most ``size`` bytes of the body (``b""`` at its end)."""
+    @property
+    def first_byte(self) -> int:
+        """The offset in the object of the body's first byte (from ``Content-Range``)."""
+        content_range = self.response.get("ContentRange")
+        if content_range:
+            first = content_range.removeprefix("bytes ").split("-", 1)[0]
+            if first.isdigit():
+                return int(first)
+        return 0
+
+    async def peek(self, want: int) -> tuple[bytes | bytearray, int, int]:
+        """The next bytes as ``(buffer, start, end)`` (``start == end`` at the body's end).
+
+        At least ``want`` bytes where they arrive in one piece; valid until :meth:`consume`.
+        """
         try:
-            chunk: bytes = await self._body.read(size)
+            if isinstance(self._body, BodyStream):
+                return await self._body.peek(want)
+            if self._offset >= len(self._pending):
+                self._pending = await self._body.read(max(want, _BOTOCORE_READ))
+                self._offset = 0
         except _STREAM_ERRORS as error:
             raise ObjectStreamError(
                 f"{self.uri}: the connection broke while receiving the object ({error})"
             ) from error
+        return self._pending, self._offset, len(self._pending)
+
+    def consume(self, count: int) -> None:
+        """Move past the first ``count`` bytes shown by :meth:`peek`."""
+        if isinstance(self._body, BodyStream):
+            self._body.consume(count)
+        else:
+            self._offset += count
+
+    async def read(self, size: int) -> bytes:
+        """At most ``size`` bytes of the body (``b""`` at its end)."""
+        buffer, start, end = await self.peek(size)
+        end = min(end, start + size)
+        if type(buffer) is bytes and start == 0 and end == len(buffer):
+            chunk = buffer
+        else:
+            with memoryview(buffer) as view:
+                chunk = bytes(view[start:end])
+        self.consume(len(chunk))
         return chunk
+
+    def close(self) -> None:
+        """Let go of the response (its connection too, if the body was not read to its end)."""
+        self._pending = b""
+        self._body.close()
+
+
+async def start_object(
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    params: Mapping[str, Any] = {},
+    *,
+    byte_range: tuple[int, int] | None = None,
+    if_match: str | None = None,
+) -> ObjectBody:
+    """``GetObject`` whose body is read as it arrives; close the returned body when done.
+
+    ``byte_range`` is ``(first, last)`` inclusive; ``if_match`` an ETag the object must still
+    have (a changed object fails with ``PreconditionFailed``). The lean path serves it where
+    it can; its streams are not checksummed (a read may stop or resume anywhere), like
+    ranged GETs.
+    """
+    with s3_errors(uri):
+        extra = _accepted(client, "GetObject", params, "Bucket", "Key", "Range", "IfMatch")
+        if if_match:
+            extra["IfMatch"] = if_match
+        lean: LeanClient | None = getattr(client, "lean", None)
+        if lean is not None:
+            with contextlib.suppress(Unsupported):
+                shaped, stream = await lean.open_object(bucket, key, extra, byte_range)
+                return ObjectBody(uri, shaped, stream)
+        if byte_range is not None:
+            extra["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
+        response = await client.get_object(Bucket=bucket, Key=key, **extra)
+    body = response.pop("Body")
+    return ObjectBody(uri, response, body)
 
 
 @contextlib.asynccontextmanager
@@ -689,21 +779,12 @@ async def open_object(
     byte_range: tuple[int, int] | None = None,
     if_match: str | None = None,
 ) -> AsyncIterator[ObjectBody]:
-    """``GetObject`` whose body is read in chunks inside the ``async with`` block.
-
-    ``byte_range`` is ``(first, last)`` inclusive; ``if_match`` an ETag the object must still
-    have (a changed object fails with ``PreconditionFailed``). Leaving the block early drops the
-    connection instead of reading the rest of the body.
-    """
-    with s3_errors(uri):
-        extra = _accepted(client, "GetObject", params, "Bucket", "Key", "Range", "IfMatch")
-        if byte_range is not None:
-            extra["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
-        if if_match:
-            extra["IfMatch"] = if_match
-        response = await client.get_object(Bucket=bucket, Key=key, **extra)
-    body = response.pop("Body")
+    """:func:`start_object` as a context: leaving the block early drops the connection
+    instead of reading the rest of the body."""
+    body = await start_object(
+        client, uri, bucket, key, params, byte_range=byte_range, if_match=if_match
+    )
     try:
-        yield ObjectBody(uri, response, body)
+        yield body
     finally:
         body.close()

@@ -40,7 +40,7 @@ class TransferConfig:
     multipart_threshold: int = 8 * MiB
     multipart_chunksize: int = 8 * MiB
     max_concurrency: int = 10
-    read_ahead: int = 4
+    read_ahead: int = 0
     multipart_copy_threshold: int = 5 * GiB
     multipart_copy_chunksize: int = 256 * MiB
     max_bandwidth: int | None = None

@@ -164,6 +164,8 @@ class CountingProxy:
                         await reader.readexactly(length)
                     writer.write(injected)
                     await writer.drain()
+                    if isinstance(injected, CutResponse):
+                        break  # the connection ends here, in the middle of that response
                     continue
                 # The head goes first: a client that sent "Expect: 100-continue" waits for
                 # the server's answer before it sends the body.
@@ -190,6 +192,10 @@ class CountingProxy:
             pass
         finally:
             writer.close()
+
+
+class CutResponse(bytes):
+    """Injected bytes after which the proxy closes the connection (a response cut short)."""
 
 
 def http_response(status: int, reason: str, body: bytes = b"", **headers: str) -> bytes:

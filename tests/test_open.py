@@ -253,7 +253,24 @@ async def test_sequential_read_keeps_a_window_of_parts(
     assert counter.count("GetObject") == 5  # each part once
 
 
-async def test_concurrent_overwrite_is_detected(bucket: AsyncS3Path, boto3_client: Any) -> None:
+async def test_a_reader_keeps_the_version_it_opened_or_fails(
+    bucket: AsyncS3Path, boto3_client: Any, big: bytes
+) -> None:
+    """Bytes on their way belong to the version opened; a new GET finds the overwrite."""
+    boto3_client.put_object(Bucket=bucket.bucket, Key="k", Body=big)
+    async with (bucket / "k").open("rb") as f:
+        put(boto3_client, bucket.bucket, "k", "version two!")
+        assert await f.read(10) == big[:10]  # from the stream opened before the overwrite
+        await f.seek(0)
+        assert await f.read(10) == big[:10]  # still there: no new request
+        await f.seek(len(big) - 10)
+        with pytest.raises(S3ObjectChangedError, match="changed"):
+            await f.read()  # a new GET, pinned to the ETag seen at open
+
+
+async def test_concurrent_overwrite_is_detected_with_parallel_parts(
+    bucket: AsyncS3Path, boto3_client: Any, parts: TransferConfig
+) -> None:
     put(boto3_client, bucket.bucket, "k", "version one")
     async with (bucket / "k").open("rb") as f:
         put(boto3_client, bucket.bucket, "k", "version two!")
@@ -261,7 +278,7 @@ async def test_concurrent_overwrite_is_detected(bucket: AsyncS3Path, boto3_clien
             await f.read()
 
 
-async def test_empty_object_reads_without_get(
+async def test_empty_object_is_one_request_per_open(
     bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
 ) -> None:
     put(boto3_client, bucket.bucket, "empty", b"")
@@ -272,7 +289,12 @@ async def test_empty_object_reads_without_get(
         assert [line async for line in f] == []
     async with (bucket / "empty").open() as t:
         assert await t.read() == ""
-    assert counter.operations() == {"HeadObject": 2}
+    assert counter.operations() == {"GetObject": 2}
+    small_parts(bucket.bucket)  # parallel parts: opening is a HEAD, and no GET follows
+    counter.clear()
+    async with (bucket / "empty").open("rb") as f:
+        assert await f.read() == b""
+    assert counter.operations() == {"HeadObject": 1}
 
 
 # -- binary writes ----------------------------------------------------------------------------

@@ -1,0 +1,285 @@
+"""Sequential reads stream one GET: ``open("rb")`` is one request however much is read.
+
+What the tests document:
+
+* opening sends the ``GetObject`` at once (no ``HeadObject``): size, ETag and metadata come
+  from its head, and the body it starts is what sequential reads return;
+* a seek away from the stream fetches only the part it lands in; reading on past that part
+  opens a new stream for the rest, pinned with ``If-Match`` to the ETag seen at open;
+* a stream whose connection breaks resumes where it stopped (a few times, then it raises);
+* closing a half-read reader, or dropping it unclosed, gives its connection back;
+* a cancelled read loses no bytes, and memory stays at a few MiB whatever the object size.
+
+Each behaviour holds through the lean path and through botocore (``lean_requests=False``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tracemalloc
+from typing import Any
+
+import pytest
+
+from aios3path import (
+    AsyncS3Path,
+    PureS3Path,
+    S3Path,
+    TransferConfig,
+    register_configuration_parameter,
+)
+from aios3path._s3 import ObjectStreamError
+from aios3path._transfer_config import MiB
+
+from ._proxy import CountingProxy, CutResponse, Request
+from .test_open import PART, payload
+
+LEAN = "aios3path-lean"
+
+paths = pytest.mark.parametrize("lean", [True, False], ids=["lean", "botocore"])
+
+
+def configure(bucket: AsyncS3Path, lean: bool, **transfer: Any) -> None:
+    """Choose the request path (and transfer settings) for the test bucket."""
+    parameters: dict[str, Any] = {"lean_requests": lean}
+    if transfer:
+        parameters["transfer_config"] = TransferConfig(**transfer)
+    register_configuration_parameter(PureS3Path("/", bucket.bucket), parameters=parameters)
+
+
+def gets(counter: CountingProxy) -> list[Request]:
+    """The GetObject requests that went through the proxy."""
+    return [r for r in counter.requests if r.operation == "GetObject"]
+
+
+@pytest.fixture(scope="module")
+def data() -> bytes:
+    """Three parts of 5 MiB and a bit: big enough to outgrow any stream buffer."""
+    return payload(3 * PART + 321, seed=11)
+
+
+@pytest.fixture
+async def stored(bucket: AsyncS3Path, boto3_client: Any, data: bytes) -> AsyncS3Path:
+    """``data`` stored (by boto3) as ``bucket/data.bin``."""
+    boto3_client.put_object(Bucket=bucket.bucket, Key="data.bin", Body=data)
+    return bucket / "data.bin"
+
+
+@paths
+async def test_sequential_reading_is_one_get_started_at_open(
+    stored: AsyncS3Path, boto3_client: Any, counter: CountingProxy, data: bytes, lean: bool
+) -> None:
+    configure(stored, lean)
+    head = boto3_client.head_object(Bucket=stored.bucket, Key=stored.key)
+    counter.clear()
+    async with stored.open("rb") as f:
+        assert counter.operations() == {"GetObject": 1}  # the body is on its way already
+        assert f.size == len(data)
+        assert f.stat is not None and f.stat.st_size == len(data)
+        assert f.etag == head["ETag"]
+        chunks = []
+        while chunk := await f.read(MiB + 7):  # never aligned with any buffer
+            chunks.append(chunk)
+    assert b"".join(chunks) == data
+    (get,) = gets(counter)
+    assert counter.operations() == {"GetObject": 1}
+    assert "range" not in get.headers
+    assert get.headers["user-agent"].startswith(LEAN) is lean
+
+
+@paths
+async def test_every_read_method_takes_its_bytes_from_the_stream(
+    stored: AsyncS3Path, counter: CountingProxy, data: bytes, lean: bool
+) -> None:
+    configure(stored, lean)
+    counter.clear()
+    async with stored.open("rb") as f:
+        assert await f.read(3) == data[:3]
+        assert await f.read1(5) == data[3:8]
+        buffer = bytearray(100)
+        assert await f.readinto(buffer) == 100 and buffer == data[8:108]
+        line = await f.readline()
+        assert line == data[108 : data.index(b"\n", 108) + 1]
+        position = await f.tell()
+        assert await f.read() == data[position:]
+        assert await f.read() == b""
+    assert counter.operations() == {"GetObject": 1}
+
+
+@paths
+async def test_a_seek_fetches_one_part_and_reading_on_streams_the_rest(
+    stored: AsyncS3Path, counter: CountingProxy, data: bytes, lean: bool
+) -> None:
+    configure(stored, lean, multipart_chunksize=PART, read_ahead=0)
+    async with stored.open("rb") as f:
+        etag = f.etag
+        assert await f.read(10) == data[:10]
+        counter.clear()
+        await f.seek(PART + 100)  # far past what the stream holds: that stream is dropped
+        assert await f.read(5) == data[PART + 100 : PART + 105]
+        assert [r.headers["range"] for r in gets(counter)] == [f"bytes={PART}-{2 * PART - 1}"]
+        counter.clear()
+        assert await f.read(PART) == data[PART + 105 : 2 * PART + 105]  # the part, then on
+        assert await f.read() == data[2 * PART + 105 :]
+    (stream,) = gets(counter)  # one new stream for everything after the part
+    assert stream.headers["range"] == f"bytes={2 * PART}-{len(data) - 1}"
+    assert stream.headers["if-match"] == etag
+
+
+@paths
+async def test_seeking_back_within_what_arrived_needs_no_request(
+    stored: AsyncS3Path, counter: CountingProxy, data: bytes, lean: bool
+) -> None:
+    configure(stored, lean)
+    counter.clear()
+    async with stored.open("rb") as f:
+        assert await f.read(1000) == data[:1000]
+        await f.seek(0)
+        assert await f.read(1000) == data[:1000]
+        await f.seek(500)
+        assert await f.read() == data[500:]
+    assert counter.operations() == {"GetObject": 1}
+
+
+def cut_first_get(data: bytes, etag: str, keep: int) -> Any:
+    """An injection that answers the first GET with the object's head and ``keep`` bytes of it,
+    then drops the connection; later requests reach the server."""
+    answered = []
+
+    def inject(request: Request) -> bytes | None:
+        if request.operation != "GetObject" or answered:
+            return None
+        answered.append(request)
+        head = (
+            f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\nETag: {etag}\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n"
+        )
+        return CutResponse(head.encode() + data[:keep])
+
+    return inject
+
+
+@paths
+async def test_a_broken_stream_resumes_where_it_stopped(
+    stored: AsyncS3Path, boto3_client: Any, counter: CountingProxy, data: bytes, lean: bool
+) -> None:
+    configure(stored, lean)
+    etag = boto3_client.head_object(Bucket=stored.bucket, Key=stored.key)["ETag"]
+    counter.inject = cut_first_get(data, etag, keep=123_456)
+    counter.clear()
+    async with stored.open("rb") as f:
+        received = await f.read()
+    assert received == data
+    first, resumed = gets(counter)
+    assert "range" not in first.headers
+    start, _, end = resumed.headers["range"].removeprefix("bytes=").partition("-")
+    assert int(end) == len(data) - 1
+    if lean:
+        assert int(start) == 123_456  # every byte that arrived was kept
+    else:
+        assert int(start) <= 123_456  # aiohttp drops what it buffered when the body breaks
+    assert resumed.headers["if-match"] == etag
+
+
+@paths
+async def test_a_stream_that_keeps_breaking_raises_naming_the_path(
+    stored: AsyncS3Path, boto3_client: Any, counter: CountingProxy, data: bytes, lean: bool
+) -> None:
+    configure(stored, lean)
+    etag = boto3_client.head_object(Bucket=stored.bucket, Key=stored.key)["ETag"]
+
+    def always_cut(request: Request) -> bytes | None:
+        if request.operation != "GetObject":
+            return None
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\nETag: {etag}\r\n\r\n"
+        return CutResponse(head.encode() + data[:1000])
+
+    counter.inject = always_cut
+    async with stored.open("rb") as f:
+        with pytest.raises(ObjectStreamError, match=stored.as_uri()):
+            await f.read()
+        assert len(gets(counter)) == 3  # the first stream and two resumptions
+        counter.inject = None
+        await f.seek(0)
+        assert await f.read(10) == data[:10]  # the reader is still usable
+
+
+@paths
+async def test_closing_or_dropping_half_read_readers_gives_connections_back(
+    stored: AsyncS3Path, data: bytes, lean: bool
+) -> None:
+    configure(stored, lean)
+
+    async def many_half_reads() -> None:
+        for _ in range(15):  # more readers than the pool has connections
+            async with stored.open("rb") as f:
+                assert await f.read(10) == data[:10]
+        for _ in range(15):
+            f = await stored.open("rb")
+            assert await f.read(10) == data[:10]
+            del f  # never closed
+            gc.collect()
+            await asyncio.sleep(0)  # the finaliser hands the connection back on the loop
+
+    await asyncio.wait_for(many_half_reads(), timeout=60)
+
+
+@paths
+async def test_cancelled_reads_lose_no_bytes(stored: AsyncS3Path, data: bytes, lean: bool) -> None:
+    configure(stored, lean)
+    received = bytearray()
+    async with stored.open("rb") as f:
+        for attempt in range(200):
+            task = asyncio.ensure_future(f.read(MiB // 3))
+            for _ in range(attempt % 4):
+                await asyncio.sleep(0)
+            task.cancel()
+            try:
+                chunk = await task
+            except asyncio.CancelledError:
+                continue
+            if not chunk:
+                break
+            received += chunk
+        received += await f.read()
+    assert received == data
+
+
+async def test_text_mode_and_the_sync_api_stream_too(
+    bucket: AsyncS3Path, sync_bucket: S3Path, counter: CountingProxy
+) -> None:
+    text = "".join(f"line {i}\n" for i in range(100_000))
+    await (bucket / "lines.txt").write_text(text)
+    counter.clear()
+    async with (bucket / "lines.txt").open() as f:
+        assert [line async for line in f] == text.splitlines(keepends=True)
+    with (sync_bucket / "lines.txt").open() as s:
+        assert s.read() == text
+    assert counter.operations() == {"GetObject": 2}
+
+
+@paths
+async def test_a_streaming_reader_holds_a_few_mib_whatever_the_size(
+    bucket: AsyncS3Path, boto3_client: Any, lean: bool
+) -> None:
+    configure(bucket, lean)
+    block = payload(MiB, seed=12)
+    blocks = 32
+    boto3_client.put_object(Bucket=bucket.bucket, Key="big", Body=block * blocks)
+    await (bucket / "warm-up").write_bytes(b"")  # the loop's client (botocore's models) first
+    assert await (bucket / "warm-up").read_bytes() == b""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        count = 0
+        matches = True
+        async with (bucket / "big").open("rb") as f:
+            while chunk := await f.read(MiB):
+                matches = matches and chunk == block
+                count += 1
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == blocks and matches
+    assert peak < 12 * MiB, f"peak {peak / MiB:.1f} MiB"
