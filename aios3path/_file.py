@@ -3,11 +3,13 @@
 ``AsyncS3Path.open()`` returns these (through :class:`FileOpener`); the synchronous
 ``S3Path.open()`` wraps the binary ones in :mod:`io` objects (:mod:`aios3path._sync_io`).
 
-* :class:`S3ObjectReader` reads with ranged ``GetObject`` requests of one part each
-  (``multipart_chunksize`` bytes), keeping a sliding window of ``read_ahead`` parts in flight
-  ahead of a sequential reader. Every GET carries ``If-Match`` with the ETag seen at open, so an
-  object overwritten while it is read fails with :class:`S3ObjectChangedError` instead of
-  mixing two versions.
+* :class:`S3ObjectReader` sends its ``GetObject`` at open and streams it: sequential reads
+  take their bytes from that one response as it arrives, a seek fetches only the part
+  (``multipart_chunksize`` bytes) it lands in, and reading on from there streams the rest
+  again. A broken stream resumes where it stopped. ``read_ahead`` >= 1 trades the stream for
+  that many parts downloading in parallel ahead of a sequential reader. Every GET after the
+  first carries ``If-Match`` with the ETag seen at open, so an object overwritten while it
+  is read fails with :class:`S3ObjectChangedError` instead of mixing two versions.
 * :class:`S3ObjectWriter` buffers one part, uploads full parts concurrently (at most
   ``max_concurrency`` in flight) and completes the multipart upload on close; an object that
   never grows past ``multipart_threshold`` is one ``PutObject``. An error or a cancellation
@@ -15,10 +17,12 @@
 * :class:`S3TextReader` / :class:`S3TextWriter` decode and encode incrementally with
   :func:`open`'s newline rules.
 
-Memory: a reader holds at most ``read_ahead + 1`` parts; a writer at most its buffer (one part,
+Memory: a streaming reader holds one part (after a seek) and the buffers of its stream
+(its socket is not read while 4 MiB wait unread; the buffers stay under 8 MiB); a reader
+with parallel parts at most ``read_ahead + 1`` parts; a writer at most its buffer (one part,
 or ``multipart_threshold`` before the multipart upload starts) plus ``max_concurrency`` parts
-in flight. With the defaults (8 MiB parts, read-ahead 4, concurrency 10) that is 40 MiB for a
-reader and 88 MiB for a writer, whatever the object size. No temporary files are used.
+in flight. With the defaults (8 MiB parts, concurrency 10) that is 16 MiB for a reader and
+88 MiB for a writer, whatever the object size. No temporary files are used.
 """
 
 from __future__ import annotations

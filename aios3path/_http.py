@@ -68,6 +68,14 @@ class HttpTimeoutError(HttpConnectionError, TimeoutError):
     """No byte of the response arrived within the read timeout."""
 
 
+class UnframedStreamError(Exception):
+    """A response to stream has no ``Content-Length`` (chunked, or ended by closing).
+
+    Such a body can only be read whole, which a stream exists to avoid; the connection is
+    closed and the caller can ask another way.
+    """
+
+
 class _ClosedBeforeResponse(HttpConnectionError):
     """A kept-alive connection ended before the first byte of the response."""
 
@@ -97,6 +105,7 @@ class _Reception:
     __slots__ = (
         "buffered",
         "chunks",
+        "closed",
         "connection",
         "consumed",
         "error",
@@ -122,6 +131,7 @@ class _Reception:
         self.consumed = 0
         self.buffered = 0
         self.paused = False
+        self.closed = False
         self.error: BaseException | None = None
         self.waiter: asyncio.Future[None] | None = None
         self.want = 0
@@ -218,6 +228,7 @@ class _Reception:
 
     def abandon(self) -> None:
         """The reader is gone: drop what is buffered and the connection if it is still busy."""
+        self.closed = True
         self.chunks.clear()
         self.free.clear()
         connection = self.connection
@@ -249,7 +260,8 @@ class BodyStream:
 
     def __init__(self, reception: _Reception, loop: asyncio.AbstractEventLoop) -> None:
         self._reception = reception
-        weakref.finalize(self, _abandon_from_anywhere, loop, reception)
+        finalizer = weakref.finalize(self, _abandon_from_anywhere, loop, reception)
+        finalizer.atexit = False  # at exit the loop is gone: nothing is left to release
 
     @property
     def length(self) -> int:
@@ -279,6 +291,8 @@ class BodyStream:
         """
         reception = self._reception
         while True:
+            if reception.closed:
+                raise HttpConnectionError("the stream was closed")
             available = reception.contiguous()
             need = min(max(want, 1), reception.length - reception.consumed)
             if reception.chunks:
@@ -311,16 +325,15 @@ class BodyStream:
 
     async def read(self, size: int) -> bytes:
         """Up to ``size`` bytes (at least one unless the body has ended: then ``b""``)."""
+        if size < 0:
+            raise ValueError(f"read size must be 0 or more, not {size}")
+        if size == 0:
+            return b""
         buffer, start, end = await self.peek(size)
         with memoryview(buffer) as view:
             data = bytes(view[start : min(end, start + size)])
         self.consume(len(data))
         return data
-
-    @property
-    def waiting(self) -> bool:
-        """Whether a read waits for bytes from the connection."""
-        return self._reception.waiter is not None
 
     def close(self) -> None:
         """Stop reading: the connection is closed if the body had not all arrived."""
@@ -513,6 +526,10 @@ class _Connection(asyncio.BufferedProtocol):
             if rest:
                 self.reusable = False
             self._finish()
+            return
+        unframed = "content-length" not in headers or "transfer-encoding" in headers
+        if self._stream_wanted and 200 <= status < 300 and unframed:
+            self._fail(UnframedStreamError(f"a {status} response without Content-Length"))
             return
         if "chunked" in headers.get("transfer-encoding", "").lower():
             self._state = 4
@@ -850,7 +867,8 @@ class HttpPool:
         A response body of exactly ``len(into)`` bytes is received into ``into``. With
         ``stream``, a 2xx response with a ``Content-Length`` returns after its head, its
         body in ``response.stream`` (which keeps the connection until the body is in or the
-        stream closed); other responses are read whole as usual.
+        stream closed); a 2xx without one raises :class:`UnframedStreamError`; other
+        responses are read whole as usual.
         """
         for _ in range(3):
             connection = await self._acquire(origin)

@@ -56,6 +56,7 @@ from ._http import (
     HttpResponse,
     HttpTimeoutError,
     Origin,
+    UnframedStreamError,
 )
 from ._listing_xml import xml_unescape
 from ._sigv4 import EMPTY_SHA256, SigningKeys, authorization, canonical_query
@@ -406,6 +407,8 @@ class LeanClient:
                     into=into,
                     stream=stream,
                 )
+            except UnframedStreamError:
+                raise Unsupported("a streamed body without Content-Length") from None
             except HttpConnectionError as error:
                 if attempt >= self._max_attempts:
                     raise _botocore_connection_error(error, endpoint.url) from error
@@ -524,9 +527,8 @@ class LeanClient:
         if "content-range" in response.headers:
             shaped["ContentRange"] = response.headers["content-range"]
         stream = response.stream
-        if stream is None:  # no Content-Length (or an empty body): it was read whole
+        if stream is None:  # an empty body
             stream = BodyStream.of(response.body)
-            shaped["ContentLength"] = len(response.body)
         return shaped, stream
 
     async def list_objects_v2(

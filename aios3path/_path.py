@@ -871,13 +871,15 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         ``f = await path.open(...)`` works too (then ``await f.close()``). Modes:
 
         * ``"r"``/``"rb"``: a seekable reader (:class:`~aios3path._file.S3ObjectReader`, or a
-          text reader over it). Opening sends one ``HeadObject`` (``FileNotFoundError`` for a
-          missing object); reads are ranged GETs of ``multipart_chunksize`` bytes, with the next
-          ``read_ahead`` parts fetched ahead while reading sequentially, so the first bytes
-          arrive without downloading the object and nothing goes to a local file. ``read``,
+          text reader over it). Opening sends the ``GetObject`` (``FileNotFoundError`` for a
+          missing object) and its body streams: sequential reads take it as it arrives (a
+          broken connection resumes where it stopped), a ``seek`` fetches only the part
+          (``multipart_chunksize`` bytes) it lands in, and nothing goes to a local file.
+          ``read_ahead`` >= 1 fetches that many parts ahead in parallel instead. ``read``,
           ``read1``, ``readinto``, ``readline``, ``readlines``, ``async for line in f``,
           ``seek``, ``tell``. A concurrent overwrite raises
-          :class:`~aios3path._file.S3ObjectChangedError` (every GET carries ``If-Match``).
+          :class:`~aios3path._file.S3ObjectChangedError` (every later GET carries
+          ``If-Match``).
         * ``"w"``/``"wb"``: a writer (:class:`~aios3path._file.S3ObjectWriter`): ``write``,
           ``writelines``, ``flush``; parts are uploaded concurrently while writing and the
           object appears at close (one ``PutObject`` if it stays within
@@ -895,9 +897,10 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         :func:`open`'s ``newline`` rules. ``buffering`` is accepted for compatibility; the part
         size decides the buffering.
 
-        Memory: a reader holds at most ``(read_ahead + 1) x part size``; a writer at most
+        Memory: a reader holds one part and under 8 MiB of stream buffers (with
+        ``read_ahead``, at most ``(read_ahead + 1) x part size``); a writer at most
         ``(max_concurrency + 1) x part size`` (plus ``multipart_threshold`` before its first
-        part), whatever the object size: under 3 x part size x window in all.
+        part), whatever the object size.
         """
         self._require_key()
         return _file.open_async(self._request, mode, buffering, encoding, errors, newline)

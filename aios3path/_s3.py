@@ -718,7 +718,9 @@ class ObjectBody:
             self._offset += count
 
     async def read(self, size: int) -> bytes:
-        """At most ``size`` bytes of the body (``b""`` at its end)."""
+        """At most ``size`` bytes of the body (``b""`` at its end; ``size`` must be positive)."""
+        if size <= 0:
+            raise ValueError(f"read size must be positive, not {size}")
         buffer, start, end = await self.peek(size)
         end = min(end, start + size)
         if type(buffer) is bytes and start == 0 and end == len(buffer):

@@ -30,7 +30,10 @@ class TransferConfig:
     * ``multipart_chunksize``: the part size of uploads and of ranged reads (raised
       automatically where an object would need more than 10,000 parts).
     * ``max_concurrency``: parts (or keys, for prefix operations) in flight at once.
-    * ``read_ahead``: parts a sequential reader fetches ahead of the one being read.
+    * ``read_ahead``: 0 (the default): a sequential reader streams one GET for the rest of
+      the object (a few MiB buffered); 1 or more: it fetches whole parts in parallel instead,
+      this many ahead of the one being read (for stores where one connection is slower than
+      the reader, at ``read_ahead + 1`` parts of memory).
     * ``multipart_copy_threshold`` / ``multipart_copy_chunksize``: server-side copies of
       objects larger than the threshold use ``UploadPartCopy`` with parts of this size
       (``CopyObject`` refuses objects over 5 GiB).

@@ -2,7 +2,7 @@
 
 The same service as ``fastapi_app.py``:
 
-* ``GET /objects/{key}`` streams the object (ranged GETs with read-ahead: a few parts in
+* ``GET /objects/{key}`` streams the object (one streamed GET: a few MiB in
   memory, whatever the object size);
 * ``PUT /objects/{key}`` streams the request body into ``AsyncS3Path.open("wb")``;
 * ``GET /list/{prefix}`` lists a "directory" as JSON.

@@ -1,7 +1,7 @@
 """A FastAPI service that streams S3 objects in and out with ``AsyncS3Path``.
 
 * ``GET /objects/{key}`` streams the object to the client (a ``StreamingResponse`` fed by
-  ranged GETs with read-ahead: memory stays at a few parts, whatever the object size);
+  one streamed GET: memory stays at a few MiB, whatever the object size);
 * ``PUT /objects/{key}`` streams the request body straight into ``AsyncS3Path.open("wb")``
   (a multipart upload for big bodies; a failed or interrupted upload leaves nothing behind);
 * ``GET /list/{prefix}`` lists a "directory" as JSON.

@@ -145,7 +145,7 @@ async def test_seeking_back_within_what_arrived_needs_no_request(
 def cut_first_get(data: bytes, etag: str, keep: int) -> Any:
     """An injection that answers the first GET with the object's head and ``keep`` bytes of it,
     then drops the connection; later requests reach the server."""
-    answered = []
+    answered: list[Request] = []
 
     def inject(request: Request) -> bytes | None:
         if request.operation != "GetObject" or answered:
@@ -283,3 +283,24 @@ async def test_a_streaming_reader_holds_a_few_mib_whatever_the_size(
         tracemalloc.stop()
     assert count == blocks and matches
     assert peak < 12 * MiB, f"peak {peak / MiB:.1f} MiB"
+
+
+async def test_a_stream_answered_without_content_length_is_asked_again_through_botocore(
+    stored: AsyncS3Path, counter: CountingProxy, data: bytes
+) -> None:
+    """The lean path streams only bodies of known length: a chunked answer is not read whole."""
+    answered: list[Request] = []
+
+    def chunked_once(request: Request) -> bytes | None:
+        if request.operation != "GetObject" or answered:
+            return None
+        answered.append(request)
+        return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+
+    counter.inject = chunked_once
+    counter.clear()
+    async with stored.open("rb") as f:
+        assert await f.read() == data
+    lean, botocore = gets(counter)
+    assert lean.headers["user-agent"].startswith(LEAN)
+    assert not botocore.headers["user-agent"].startswith(LEAN)
