@@ -30,12 +30,21 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import functools
 import io
 import os
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Mapping,
+)
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, Concatenate, Generic, Literal, ParamSpec, TypeVar, cast
 
 from . import _s3
 from ._errors import S3Error, S3FileExistsError, S3FileNotFoundError, S3PermissionError, make_error
@@ -369,6 +378,23 @@ class _LineReader(_AsyncFile, Generic[_L]):
         return line
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _one_read_at_a_time(
+    method: Callable[Concatenate[S3ObjectReader, _P], Awaitable[_R]],
+) -> Callable[Concatenate[S3ObjectReader, _P], Coroutine[Any, Any, _R]]:
+    """Make concurrent reads of one reader take turns (as they would on a local file)."""
+
+    @functools.wraps(method)
+    async def taking_turns(reader: S3ObjectReader, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        async with reader._reading:
+            return await method(reader, *args, **kwargs)
+
+    return taking_turns
+
+
 class S3ObjectReader(_LineReader[bytes]):
     """A seekable binary reader over one S3 object (``mode="rb"``).
 
@@ -410,6 +436,7 @@ class S3ObjectReader(_LineReader[bytes]):
         self._stream_shown = 0  # bytes the last peek showed (consumed by the next one)
         self._stream_failures = 0
         self._stream_failed_at = 0
+        self._reading = asyncio.Lock()
         self._pos = 0
         self._sequential_at = 0
         self._closed = False
@@ -540,11 +567,16 @@ class S3ObjectReader(_LineReader[bytes]):
                 buffer, start, end = await stream.peek(want)
                 if start == end:
                     raise _s3.ObjectStreamError(f"{self.name}: the response ended early")
+            except _s3.ObjectStreamInterrupted:
+                self._close_stream()  # its connection went to another request: ask again
+                self._check_open()
+                continue
             except _s3.ObjectStreamError:
                 self._close_stream()
+                self._check_open()  # closed meanwhile: no new request
                 # A few failures in a row end the read; a part's worth of bytes between two
                 # failures makes them unrelated (a long read may meet a few broken connections).
-                if position - self._stream_failed_at >= self._part:
+                if abs(position - self._stream_failed_at) >= self._part:
                     self._stream_failures = 0
                 self._stream_failed_at = position
                 self._stream_failures += 1
@@ -618,6 +650,7 @@ class S3ObjectReader(_LineReader[bytes]):
         self._pos = position
         return done
 
+    @_one_read_at_a_time
     async def read(self, size: int | None = -1) -> bytes:
         """Up to ``size`` bytes (all the rest when ``size`` is negative or None); ``b""`` at EOF."""
         self._check_open()
@@ -638,6 +671,7 @@ class S3ObjectReader(_LineReader[bytes]):
         del out[filled:]
         return bytes(out)
 
+    @_one_read_at_a_time
     async def read1(self, size: int = -1) -> bytes:
         """Like :meth:`read`, but never more than the rest of the current part."""
         self._check_open()
@@ -651,18 +685,21 @@ class S3ObjectReader(_LineReader[bytes]):
         self._sequential_at = self._pos
         return chunk
 
+    @_one_read_at_a_time
     async def readinto(self, buffer: Any) -> int:
         """Read into the writable bytes-like ``buffer``; returns the number of bytes read."""
         self._check_open()
         with memoryview(buffer) as view:
             return await self._read_into(view.cast("B"))
 
+    @_one_read_at_a_time
     async def pread(self, offset: int, buffer: memoryview) -> int:
         """Read into ``buffer`` from ``offset`` (moves the position to after what was read)."""
         self._check_open()
         self._pos = offset
         return await self._read_into(buffer)
 
+    @_one_read_at_a_time
     async def readline(self, size: int | None = -1) -> bytes:
         """One line, ``b"\\n"`` included (at most ``size`` bytes); ``b""`` at EOF."""
         self._check_open()

@@ -47,6 +47,9 @@ STREAM_CHUNK = 1024 * 1024
 _STREAM_HIGH_WATER = 4 * STREAM_CHUNK
 #: ...and starts again when the unread part is down to this.
 _STREAM_LOW_WATER = 2 * STREAM_CHUNK
+#: A request waiting for a connection takes one from a streamed body nobody has read for
+#: this long (its reader resumes with a new request when it reads again).
+STREAM_IDLE_SECONDS = 1.0
 
 Buffer = bytes | bytearray | memoryview
 _EMPTY = bytearray()
@@ -73,6 +76,13 @@ class UnframedStreamError(Exception):
 
     Such a body can only be read whole, which a stream exists to avoid; the connection is
     closed and the caller can ask another way.
+    """
+
+
+class StreamPreemptedError(HttpConnectionError):
+    """A streamed body's connection went to another request while nobody was reading it.
+
+    The bytes that had arrived are still read first; the rest needs a new request.
     """
 
 
@@ -111,6 +121,7 @@ class _Reception:
         "error",
         "fill",
         "free",
+        "last_read",
         "length",
         "paused",
         "received",
@@ -132,6 +143,7 @@ class _Reception:
         self.buffered = 0
         self.paused = False
         self.closed = False
+        self.last_read = time.monotonic()
         self.error: BaseException | None = None
         self.waiter: asyncio.Future[None] | None = None
         self.want = 0
@@ -207,6 +219,7 @@ class _Reception:
 
     def consume(self, count: int) -> None:
         """``count`` bytes at the front were read: recycle buffers read to their end."""
+        self.last_read = time.monotonic()
         self.consumed += count
         self.buffered -= count
         self.start += count
@@ -225,6 +238,19 @@ class _Reception:
             connection = self.connection
             if connection is not None and connection.transport is not None:
                 connection.transport.resume_reading()
+
+    def preempt(self) -> None:
+        """Give the connection up for another request; what has arrived stays readable."""
+        connection = self.connection
+        if connection is None:
+            return
+        if self.error is None and not self.complete:
+            self.error = StreamPreemptedError(
+                f"the connection to {connection.origin.host} went to another request"
+            )
+        connection.close()
+        self._detach()
+        self._wake()
 
     def abandon(self) -> None:
         """The reader is gone: drop what is buffered and the connection if it is still busy."""
@@ -293,6 +319,9 @@ class BodyStream:
         while True:
             if reception.closed:
                 raise HttpConnectionError("the stream was closed")
+            if reception.waiter is not None:
+                raise RuntimeError("another read is already waiting on this stream")
+            reception.last_read = time.monotonic()
             available = reception.contiguous()
             need = min(max(want, 1), reception.length - reception.consumed)
             if reception.chunks:
@@ -728,6 +757,19 @@ class _Connection(asyncio.BufferedProtocol):
             self._drained = None
 
     @property
+    def idle_stream_since(self) -> float | None:
+        """When the streamed body on this connection was last read, if nobody waits on it."""
+        reception = self._reception
+        if reception is None or reception.waiter is not None or reception.release is None:
+            return None
+        return reception.last_read
+
+    def preempt_stream(self) -> None:
+        """Take this connection from its streamed body (see :class:`StreamPreemptedError`)."""
+        if self._reception is not None:
+            self._reception.preempt()
+
+    @property
     def waiting_for_stream(self) -> bool:
         """Whether a streamed body is being read and its reader waits for more bytes."""
         reception = self._reception
@@ -800,6 +842,11 @@ class _Connection(asyncio.BufferedProtocol):
         self.closed = True
         transport, self.transport = self.transport, None
         close_socket_without_io(transport)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def close_socket_without_io(transport: object) -> None:
@@ -905,9 +952,21 @@ class HttpPool:
                     continue
                 self._busy.add(connection)
                 return connection
-            if self.open_connections >= self._limit and not self._close_other_idle(origin):
-                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            if (
+                self.open_connections >= self._limit
+                and not self._close_other_idle(origin)
+                and not self._preempt_idle_stream()
+            ):
+                loop = asyncio.get_running_loop()
+                waiter: asyncio.Future[None] = loop.create_future()
                 self._waiters.append(waiter)
+                # Streams hold their connections while their readers are away: look again
+                # once one of them may have been idle long enough to give its connection up.
+                recheck = (
+                    loop.call_later(STREAM_IDLE_SECONDS, _wake, waiter)
+                    if any(c.idle_stream_since is not None for c in self._busy)
+                    else None
+                )
                 try:
                     await waiter
                 except BaseException:
@@ -916,8 +975,25 @@ class HttpPool:
                     else:
                         waiter.cancel()
                     raise
+                finally:
+                    if recheck is not None:
+                        recheck.cancel()
                 continue
             return await self._connect(origin)
+
+    def _preempt_idle_stream(self) -> bool:
+        """Free the connection of the stream read least recently, if nobody read it lately."""
+        now = time.monotonic()
+        idle = [
+            (since, connection)
+            for connection in self._busy
+            if (since := connection.idle_stream_since) is not None
+            and now - since >= STREAM_IDLE_SECONDS
+        ]
+        if not idle:
+            return False
+        min(idle, key=lambda pair: pair[0])[1].preempt_stream()
+        return True
 
     def _close_other_idle(self, origin: Origin) -> bool:
         for other, connections in self._idle.items():

@@ -31,7 +31,7 @@ from botocore.exceptions import (
 from ._entries import ListPage as ListPage  # re-exported: the listing types live here too
 from ._entries import ObjectEntry as ObjectEntry
 from ._errors import S3Error, make_error, s3_errors
-from ._http import BodyStream, HttpConnectionError
+from ._http import BodyStream, HttpConnectionError, StreamPreemptedError
 from ._lean import LeanClient, Unsupported
 from ._listing_xml import next_token_hint, parse_list_page
 
@@ -644,6 +644,10 @@ class ObjectStreamError(S3Error):
     """The connection broke while an object's body was arriving (the read may be retried)."""
 
 
+class ObjectStreamInterrupted(ObjectStreamError):
+    """The stream's connection went to another request while nobody read it (not a failure)."""
+
+
 class ObjectBody:
     """The body of one ``GetObject`` response, read as it arrives.
 
@@ -704,6 +708,8 @@ class ObjectBody:
             if self._offset >= len(self._pending):
                 self._pending = await self._body.read(max(want, _BOTOCORE_READ))
                 self._offset = 0
+        except StreamPreemptedError as error:
+            raise ObjectStreamInterrupted(f"{self.uri}: {error}") from error
         except _STREAM_ERRORS as error:
             raise ObjectStreamError(
                 f"{self.uri}: the connection broke while receiving the object ({error})"

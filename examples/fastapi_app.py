@@ -41,7 +41,7 @@ def create_app(root: AsyncS3Path) -> FastAPI:
     @app.get("/objects/{key:path}")
     async def download(key: str) -> StreamingResponse:
         try:
-            file = await (root / key).open("rb")  # one HEAD: 404 before any byte is sent
+            file = await (root / key).open("rb")  # its GET: 404 before any byte is sent
         except FileNotFoundError:
             raise HTTPException(status_code=404, detail=f"no object {key!r}") from None
 

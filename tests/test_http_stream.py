@@ -15,6 +15,8 @@ What the tests document:
   without a length (chunked, or until close) is an :class:`UnframedStreamError`;
 * the connection goes back to the pool as soon as the body has all arrived (read or not); a
   stream closed or garbage-collected before that closes its connection and frees its slot;
+  a request waiting for a connection takes the one of a stream nobody has read for a second
+  (what had arrived stays readable), never that of a stream a reader waits on;
 * flow control: while 4 MiB wait unread the socket is not read (the server cannot send more)
   and reading starts again at 2 MiB;
 * failures: a connection dropped mid-body, silence while a reader waits longer than the read
@@ -36,11 +38,13 @@ import pytest
 
 from aios3path._http import (
     STREAM_CHUNK,
+    STREAM_IDLE_SECONDS,
     BodyStream,
     HttpConnectionError,
     HttpPool,
     HttpResponse,
     HttpTimeoutError,
+    StreamPreemptedError,
     UnframedStreamError,
 )
 
@@ -801,3 +805,42 @@ async def test_a_cancelled_read_leaves_the_stream_usable(
     assert (await get(pool, server)).body == b"ok"
     assert server.accepted == 1
     assert not server.closed_by_client
+
+
+# -- a stream nobody reads gives its connection up to a waiting request ---------------------
+
+
+async def test_a_request_takes_the_connection_of_a_stream_left_unread(
+    serve: Serve, make_pool: MakePool
+) -> None:
+    body = noise(100_000)
+    server = await serve(part_then_wait(head_of(len(body)) + body[:1000]))
+    pool = make_pool(limit=1)
+    stream = await open_stream(pool, server)
+    assert await stream.read(10) == body[:10]
+    started = time.monotonic()
+    answer = await asyncio.wait_for(get(pool, server), 10)  # the only connection is the stream's
+    waited = time.monotonic() - started
+    assert answer.body == b"ok"
+    assert STREAM_IDLE_SECONDS * 0.9 <= waited < STREAM_IDLE_SECONDS + 1.5
+    assert 1 in server.closed_by_client
+    assert await stream.read(2000) == body[10:1000]  # what had arrived is still there
+    with pytest.raises(StreamPreemptedError):
+        await stream.read(10)
+
+
+async def test_a_stream_being_read_keeps_its_connection(serve: Serve, make_pool: MakePool) -> None:
+    go = asyncio.Event()
+    body = noise(2000)
+    server = await serve(held_back(head_of(len(body)) + body[:1000], body[1000:], go))
+    pool = make_pool(limit=1)
+    stream = await open_stream(pool, server)
+    assert await stream.read(1000) == body[:1000]
+    reading = asyncio.ensure_future(stream.read(1000))  # waits for bytes held back
+    other = asyncio.ensure_future(get(pool, server))
+    await asyncio.sleep(STREAM_IDLE_SECONDS * 2)
+    assert not other.done()  # a reader waiting on its stream is not idle
+    go.set()
+    assert await asyncio.wait_for(reading, 5) == body[1000:]
+    assert (await asyncio.wait_for(other, 5)).body == b"ok"
+    assert server.accepted == 1

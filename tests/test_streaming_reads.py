@@ -21,6 +21,7 @@ import tracemalloc
 from typing import Any
 
 import pytest
+from botocore.config import Config
 
 from aios3path import (
     AsyncS3Path,
@@ -31,6 +32,7 @@ from aios3path import (
 )
 from aios3path._s3 import ObjectStreamError
 from aios3path._transfer_config import MiB
+from aios3path.testing import S3Server
 
 from ._proxy import CountingProxy, CutResponse, Request
 from .test_open import PART, payload
@@ -304,3 +306,65 @@ async def test_a_stream_answered_without_content_length_is_asked_again_through_b
     lean, botocore = gets(counter)
     assert lean.headers["user-agent"].startswith(LEAN)
     assert not botocore.headers["user-agent"].startswith(LEAN)
+
+
+async def test_readers_nobody_reads_do_not_starve_other_requests(
+    stored: AsyncS3Path, s3_server: S3Server, data: bytes
+) -> None:
+    """An open stream holds a connection, until a request that needs it finds it idle."""
+    register_configuration_parameter(
+        PureS3Path("/", stored.bucket),
+        resource=dict(s3_server.client_settings(), config=Config(max_pool_connections=2)),
+        parameters={"lean_requests": True},
+    )
+
+    async def open_three_and_list() -> list[Any]:
+        readers = []
+        for _ in range(3):  # one more than the pool holds, each left with its body unread
+            reader = await stored.open("rb")
+            assert await reader.read(4) == data[:4]
+            readers.append(reader)
+        assert [p.name async for p in stored.parent.iterdir()] == ["data.bin"]
+        return readers
+
+    readers = await asyncio.wait_for(open_three_and_list(), timeout=30)
+    for reader in readers:  # each reads on, where its connection was taken on a new one
+        async with reader:
+            assert await reader.read() == data[4:]
+
+
+@paths
+async def test_concurrent_reads_of_one_reader_take_turns(
+    stored: AsyncS3Path, data: bytes, lean: bool
+) -> None:
+    configure(stored, lean)
+    async with stored.open("rb") as f:
+        first, second = await asyncio.wait_for(asyncio.gather(f.read(10), f.read(10)), 10)
+        assert first + second == data[:20]
+        lines = await asyncio.wait_for(asyncio.gather(f.readline(), f.read(5), f.read1(7)), 10)
+        assert b"".join(lines) == data[20 : 20 + sum(map(len, lines))]
+
+
+@paths
+async def test_closing_a_reader_stops_a_waiting_read_without_a_new_request(
+    stored: AsyncS3Path, counter: CountingProxy, data: bytes, lean: bool
+) -> None:
+    configure(stored, lean)
+
+    def head_then_silence(request: Request) -> bytes | None:
+        if request.operation != "GetObject":
+            return None
+        return f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data[:10]
+
+    counter.inject = head_then_silence
+    counter.clear()
+    f = await stored.open("rb")
+    assert await f.read(10) == data[:10]
+    waiting = asyncio.ensure_future(f.read(10))  # no byte will come
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+    await f.close()
+    with pytest.raises(ValueError, match="closed file"):
+        await asyncio.wait_for(waiting, 10)
+    await asyncio.sleep(0.2)
+    assert counter.operations() == {"GetObject": 1}
