@@ -639,14 +639,18 @@ class S3ObjectReader(_LineReader[bytes]):
         # The position moves once all is copied: a read cancelled midway takes nothing.
         done = 0
         position = self._pos
-        while done < len(dest) and position < self.size:
-            data, offset, end = await self._bytes_at(position, len(dest) - done)
-            count = min(end - offset, len(dest) - done)
-            with memoryview(data) as view:
-                dest[done : done + count] = view[offset : offset + count]
-            done += count
-            position += count
-            self._sequential_at = position
+        try:
+            while done < len(dest) and position < self.size:
+                data, offset, end = await self._bytes_at(position, len(dest) - done)
+                count = min(end - offset, len(dest) - done)
+                with memoryview(data) as view:
+                    dest[done : done + count] = view[offset : offset + count]
+                done += count
+                position += count
+                self._sequential_at = position
+        except BaseException:
+            self._sequential_at = self._pos  # reading again from there is still sequential
+            raise
         self._pos = position
         return done
 
@@ -707,18 +711,22 @@ class S3ObjectReader(_LineReader[bytes]):
         pieces: list[bytes] = []
         total = 0
         position = self._pos  # moved once the line is whole (see _read_into)
-        while position < self.size and (limit < 0 or total < limit):
-            data, offset, end = await self._bytes_at(position, 1)
-            stop = end if limit < 0 else min(end, offset + limit - total)
-            newline = data.find(b"\n", offset, stop)
-            end = newline + 1 if newline >= 0 else stop
-            with memoryview(data) as view:
-                pieces.append(bytes(view[offset:end]))
-            total += end - offset
-            position += end - offset
-            self._sequential_at = position
-            if newline >= 0:
-                break
+        try:
+            while position < self.size and (limit < 0 or total < limit):
+                data, offset, end = await self._bytes_at(position, 1)
+                stop = end if limit < 0 else min(end, offset + limit - total)
+                newline = data.find(b"\n", offset, stop)
+                end = newline + 1 if newline >= 0 else stop
+                with memoryview(data) as view:
+                    pieces.append(bytes(view[offset:end]))
+                total += end - offset
+                position += end - offset
+                self._sequential_at = position
+                if newline >= 0:
+                    break
+        except BaseException:
+            self._sequential_at = self._pos
+            raise
         self._pos = position
         return b"".join(pieces)
 

@@ -368,3 +368,34 @@ async def test_closing_a_reader_stops_a_waiting_read_without_a_new_request(
         await asyncio.wait_for(waiting, 10)
     await asyncio.sleep(0.2)
     assert counter.operations() == {"GetObject": 1}
+
+
+async def test_a_read_cancelled_midway_asks_again_from_where_it_started(
+    stored: AsyncS3Path, counter: CountingProxy, data: bytes
+) -> None:
+    """The first piece was taken from the stream, the second never came: nothing is lost,
+    and reading again streams from the read's start (no part request)."""
+    configure(stored, True)
+    answered: list[Request] = []
+
+    def piece_then_silence(request: Request) -> bytes | None:
+        if request.operation != "GetObject" or answered:
+            return None
+        answered.append(request)
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        return head + data[: MiB + 10]  # a whole stream buffer and a bit, then nothing
+
+    counter.inject = piece_then_silence
+    counter.clear()
+    async with stored.open("rb") as f:
+        reading = asyncio.ensure_future(f.read(MiB + 100))
+        await asyncio.sleep(0.3)
+        assert not reading.done()
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        assert await f.tell() == 0
+        assert await f.read() == data
+    first, again = gets(counter)
+    assert "range" not in first.headers
+    assert again.headers["range"] == f"bytes=0-{len(data) - 1}"
