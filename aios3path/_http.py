@@ -30,10 +30,12 @@ import asyncio
 import collections
 import contextlib
 import ssl
+import sys
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 #: Bodies at least this large are received straight into one buffer of their final size.
 _DIRECT_BODY = 64 * 1024
@@ -844,6 +846,21 @@ class _Connection(asyncio.BufferedProtocol):
         close_socket_without_io(transport)
 
 
+_T = TypeVar("_T")
+
+
+async def _within(awaitable: Awaitable[_T], timeout: float | None) -> _T:
+    """``await awaitable``, raising ``TimeoutError`` after ``timeout`` seconds.
+
+    On 3.11+ through ``asyncio.timeout``: ``asyncio.wait_for`` before 3.12 can swallow a
+    cancellation that arrives just as the awaitable finishes (3.10 has nothing better).
+    """
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(timeout):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, timeout)
+
+
 def _wake(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
@@ -1013,7 +1030,7 @@ class HttpPool:
                 ssl=(self.ssl_context or True) if origin.secure else None,
             )
             try:
-                _, connection = await asyncio.wait_for(creating, self._connect_timeout)
+                _, connection = await _within(creating, self._connect_timeout)
             except asyncio.TimeoutError as error:
                 within = (
                     "" if self._connect_timeout is None else f" within {self._connect_timeout:g} s"

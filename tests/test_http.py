@@ -28,6 +28,7 @@ import hashlib
 import itertools
 import random
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
@@ -40,6 +41,7 @@ from aios3path._http import (
     HttpResponse,
     HttpTimeoutError,
     Origin,
+    _within,
 )
 
 # -- building requests and responses ------------------------------------------------------
@@ -1059,4 +1061,17 @@ async def test_aclose_during_a_body_read_until_close_fails_the_request(
     await asyncio.sleep(0.05)
     await pool.aclose()
     with pytest.raises(HttpConnectionError):
+        await task
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="3.10's asyncio.wait_for has the flaw")
+async def test_a_cancellation_that_meets_a_finished_connect_is_not_lost() -> None:
+    """The connect timeout wrapper: cancelled as what it awaits finishes, it still raises."""
+    loop = asyncio.get_running_loop()
+    connected: asyncio.Future[str] = loop.create_future()
+    task = asyncio.ensure_future(_within(connected, 5))
+    await asyncio.sleep(0)  # the task now waits for the connection
+    connected.set_result("connection")
+    task.cancel()  # in the same turn of the loop
+    with pytest.raises(asyncio.CancelledError):
         await task
