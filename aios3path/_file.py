@@ -14,6 +14,7 @@
   ``max_concurrency`` in flight) and completes the multipart upload on close; an object that
   never grows past ``multipart_threshold`` is one ``PutObject``. An error or a cancellation
   inside ``async with`` aborts the upload: no object appears and no parts are left behind.
+  So does dropping a writer that was never closed (with a ``ResourceWarning``).
 * :class:`S3TextReader` / :class:`S3TextWriter` decode and encode incrementally with
   :func:`open`'s newline rules.
 
@@ -33,6 +34,8 @@ import contextlib
 import functools
 import io
 import os
+import warnings
+import weakref
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
@@ -292,6 +295,36 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
     """Done-callback: mark a dropped task's exception as retrieved (no log noise)."""
     if not task.cancelled():
         task.exception()
+
+
+#: Aborts of multipart uploads whose writers were dropped unclosed (kept until they finish).
+_ORPHAN_ABORTS: set[asyncio.Task[Any]] = set()
+
+
+def _abort_orphaned_upload(loop: asyncio.AbstractEventLoop, target: Target, upload_id: str) -> None:
+    """A writer was garbage-collected unclosed: abort its multipart upload on its loop.
+
+    Nothing was promised to be written, so nothing is published: no object appears and no
+    parts stay behind (unless the loop is gone, when nothing can be sent any more).
+    """
+    warnings.warn(
+        f"{target.uri}: a writer was never closed; its multipart upload is aborted",
+        ResourceWarning,
+        stacklevel=2,
+    )
+
+    def start() -> None:
+        aborting = loop.create_task(
+            _s3.abort_multipart_upload(
+                target.client, target.uri, target.bucket, target.key, upload_id
+            )
+        )
+        _ORPHAN_ABORTS.add(aborting)
+        aborting.add_done_callback(_ORPHAN_ABORTS.discard)
+        aborting.add_done_callback(_retrieve)
+
+    with contextlib.suppress(RuntimeError):  # the loop is closed
+        loop.call_soon_threadsafe(start)
 
 
 # -- the common file object surface -----------------------------------------------------------
@@ -823,6 +856,7 @@ class S3ObjectWriter(_AsyncFile):
         self._written = 0
         self._closed = False
         self._failed: BaseException | None = None
+        self._orphan_guard: weakref.finalize[Any, Any] | None = None
 
     @classmethod
     async def open(cls, target: Target, *, mode: str = "wb", kind: str = "w") -> S3ObjectWriter:
@@ -971,6 +1005,18 @@ class S3ObjectWriter(_AsyncFile):
         self._upload_id = await _s3.create_multipart_upload(
             target.client, target.uri, target.bucket, target.key, target.params
         )
+        loop = asyncio.get_running_loop()
+        self._orphan_guard = weakref.finalize(
+            self, _abort_orphaned_upload, loop, target, self._upload_id
+        )
+        self._orphan_guard.atexit = False
+
+    def _upload_ended(self) -> None:
+        """The multipart upload is complete or aborted: nothing to clean up after this writer."""
+        self._upload_id = None
+        if self._orphan_guard is not None:
+            self._orphan_guard.detach()
+            self._orphan_guard = None
 
     async def _cut_parts(self, final: bool = False) -> None:
         """Upload the full parts in the buffer (and, if ``final``, the rest as the last part)."""
@@ -1082,7 +1128,7 @@ class S3ObjectWriter(_AsyncFile):
                 self._parts,
                 **self._conditions,
             )
-            self._upload_id = None
+            self._upload_ended()
         except S3FileExistsError as error:
             if "IfMatch" in self._conditions and error.code == "PreconditionFailed":
                 raise S3ObjectChangedError(
@@ -1125,7 +1171,8 @@ class S3ObjectWriter(_AsyncFile):
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        upload_id, self._upload_id = self._upload_id, None
+        upload_id = self._upload_id
+        self._upload_ended()
         if upload_id is not None:
             target = self._target
             with contextlib.suppress(S3FileNotFoundError):  # already gone

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import io
 import json
 import os
@@ -463,6 +464,27 @@ async def test_cancellation_mid_write_leaves_nothing(
         await task
     assert keys_of(boto3_client, bucket.bucket) == []
     assert uploads_of(boto3_client, bucket.bucket) == []
+
+
+async def test_a_writer_dropped_unclosed_aborts_its_upload(
+    bucket: AsyncS3Path, boto3_client: Any, parts: TransferConfig
+) -> None:
+    """Garbage collection cannot wait for a close, so it publishes nothing: the upload goes."""
+    f = await (bucket / "forgotten").open("wb")
+    await f.write(payload(PART + 1, seed=9))  # past the threshold: a multipart upload started
+    await f.write(b"more")
+    assert f._upload_id is not None
+    if f._inflight:
+        await asyncio.wait(f._inflight, timeout=30)  # its first part may still be on its way
+    with pytest.warns(ResourceWarning, match="never closed"):
+        del f
+        gc.collect()
+    for _ in range(100):
+        if not uploads_of(boto3_client, bucket.bucket):
+            break
+        await asyncio.sleep(0.05)
+    assert uploads_of(boto3_client, bucket.bucket) == []
+    assert keys_of(boto3_client, bucket.bucket) == []
 
 
 async def test_explicit_abort(
