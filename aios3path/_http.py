@@ -957,6 +957,7 @@ class HttpPool:
         raise HttpConnectionError(f"{origin.host} closed every connection before answering")
 
     async def _acquire(self, origin: Origin) -> _Connection:
+        waited = False
         while True:
             if self._closed:
                 raise HttpConnectionError("the HTTP pool is closed")
@@ -976,7 +977,11 @@ class HttpPool:
             ):
                 loop = asyncio.get_running_loop()
                 waiter: asyncio.Future[None] = loop.create_future()
-                self._waiters.append(waiter)
+                if waited:  # woken before and still without a connection: keep its place
+                    self._waiters.appendleft(waiter)
+                else:
+                    self._waiters.append(waiter)
+                waited = True
                 # Streams hold their connections while their readers are away: look again
                 # once one of them may have been idle long enough to give its connection up.
                 recheck = (
