@@ -3,8 +3,8 @@
 aiohttp's ``ClientSession`` spends more CPU per request (tracing hooks, cookie jar, header
 multidicts, URL objects, stream readers) than signing and parsing an S3 request together. The
 lean path needs much less: keep-alive connections to one or a few origins, one request at a time
-per connection, ``Content-Length`` or chunked responses read whole. This module is that and
-nothing more:
+per connection, ``Content-Length`` or chunked responses read whole (or, for large objects,
+streamed). This module is that and nothing more:
 
 * :class:`HttpPool` keeps up to ``limit`` connections (idle ones are reused newest first and
   dropped after ``keepalive`` seconds), creates them with ``loop.create_connection`` (TLS via
@@ -20,22 +20,31 @@ nothing more:
   is ever reused;
 * a request sent with ``stream=True`` returns as soon as a successful response's head is in:
   its body is a :class:`BodyStream` that is read while it arrives, with flow control (the
-  socket is not read while a few MiB wait unread), holding the connection until the body is
-  all received or the stream is closed.
+  socket is not read while a few MiB wait unread; see :mod:`aios3path._body_stream`), holding
+  the connection until the body is all received or the stream is closed; a request that
+  finds the pool full takes the connection of a stream nobody has read for a second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import ssl
 import sys
 import time
-import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
+
+from ._body_stream import STREAM_CHUNK as STREAM_CHUNK
+from ._body_stream import BodyStream as BodyStream
+from ._body_stream import Reception
+from ._http_errors import HttpConnectError as HttpConnectError
+from ._http_errors import HttpConnectionError as HttpConnectionError
+from ._http_errors import HttpConnectTimeoutError as HttpConnectTimeoutError
+from ._http_errors import HttpTimeoutError as HttpTimeoutError
+from ._http_errors import StreamPreemptedError as StreamPreemptedError
+from ._http_errors import UnframedStreamError as UnframedStreamError
 
 #: Bodies at least this large are received straight into one buffer of their final size.
 _DIRECT_BODY = 64 * 1024
@@ -43,49 +52,11 @@ _SCRATCH = 256 * 1024
 #: Request bodies are written this much at a time.
 _BODY_SLICE = 1024 * 1024
 _NO_BODY_STATUS = frozenset({204, 304})
-#: A streamed body arrives into buffers of this size (reused once read).
-STREAM_CHUNK = 1024 * 1024
-#: A streamed body stops reading its socket while this much waits unread...
-_STREAM_HIGH_WATER = 4 * STREAM_CHUNK
-#: ...and starts again when the unread part is down to this.
-_STREAM_LOW_WATER = 2 * STREAM_CHUNK
 #: A request waiting for a connection takes one from a streamed body nobody has read for
 #: this long (its reader resumes with a new request when it reads again).
 STREAM_IDLE_SECONDS = 1.0
 
 Buffer = bytes | bytearray | memoryview
-_EMPTY = bytearray()
-
-
-class HttpConnectionError(ConnectionError):
-    """The connection could not be made, broke, or carried something that is not HTTP/1.1."""
-
-
-class HttpConnectError(HttpConnectionError):
-    """No connection could be made (refused, unreachable, name not found, or too slow)."""
-
-
-class HttpConnectTimeoutError(HttpConnectError, TimeoutError):
-    """No connection within the connect timeout."""
-
-
-class HttpTimeoutError(HttpConnectionError, TimeoutError):
-    """No byte of the response arrived within the read timeout."""
-
-
-class UnframedStreamError(Exception):
-    """A response to stream has no ``Content-Length`` (chunked, or ended by closing).
-
-    Such a body can only be read whole, which a stream exists to avoid; the connection is
-    closed and the caller can ask another way.
-    """
-
-
-class StreamPreemptedError(HttpConnectionError):
-    """A streamed body's connection went to another request while nobody was reading it.
-
-    The bytes that had arrived are still read first; the rest needs a new request.
-    """
 
 
 class _ClosedBeforeResponse(HttpConnectionError):
@@ -104,271 +75,6 @@ class HttpResponse:
     headers: dict[str, str]
     body: bytes | bytearray
     stream: BodyStream | None = None
-
-
-class _Reception:
-    """The receiving side of a streamed body: the buffers the connection fills in order.
-
-    Shared by the connection (which fills it) and its :class:`BodyStream` (which reads it);
-    the connection never refers to the stream itself, so a stream nobody closed is still
-    garbage-collected, and then releases its connection.
-    """
-
-    __slots__ = (
-        "buffered",
-        "chunks",
-        "closed",
-        "connection",
-        "consumed",
-        "error",
-        "fill",
-        "free",
-        "last_read",
-        "length",
-        "paused",
-        "received",
-        "release",
-        "start",
-        "waiter",
-        "want",
-    )
-
-    def __init__(self, connection: _Connection | None, length: int) -> None:
-        self.connection = connection
-        self.length = length
-        self.chunks: collections.deque[bytearray] = collections.deque()
-        self.free: list[bytearray] = []
-        self.start = 0  # bytes of chunks[0] already read
-        self.fill = 0  # bytes of chunks[-1] already received
-        self.received = 0
-        self.consumed = 0
-        self.buffered = 0
-        self.paused = False
-        self.closed = False
-        self.last_read = time.monotonic()
-        self.error: BaseException | None = None
-        self.waiter: asyncio.Future[None] | None = None
-        self.want = 0
-        #: Hands the connection back to its pool (once the body is in, or the stream closed).
-        self.release: Callable[[], None] | None = None
-
-    @property
-    def complete(self) -> bool:
-        return self.received >= self.length
-
-    def contiguous(self) -> int:
-        """Unread bytes at the front of the first buffer."""
-        chunks = self.chunks
-        if not chunks:
-            return 0
-        end = self.fill if len(chunks) == 1 else len(chunks[0])
-        return end - self.start
-
-    def receive_view(self) -> memoryview:
-        """Where the next bytes from the socket go: the free end of the last buffer."""
-        chunks = self.chunks
-        if not chunks or self.fill == len(chunks[-1]):
-            chunks.append(self.free.pop() if self.free else bytearray(STREAM_CHUNK))
-            self.fill = 0
-        room = min(len(chunks[-1]) - self.fill, self.length - self.received)
-        return memoryview(chunks[-1])[self.fill : self.fill + room]
-
-    def take(self, data: bytes | bytearray) -> None:
-        """Bytes that came with the response's head."""
-        view = memoryview(data)
-        while view:
-            target = self.receive_view()
-            count = min(len(target), len(view))
-            target[:count] = view[:count]
-            self.arrived(count)
-            view = view[count:]
-
-    def arrived(self, count: int) -> None:
-        """``count`` bytes were received into :meth:`receive_view`."""
-        self.fill += count
-        self.received += count
-        self.buffered += count
-        connection = self.connection
-        if self.complete:
-            self._detach()
-        elif self.buffered >= _STREAM_HIGH_WATER and not self.paused and connection is not None:
-            self.paused = True
-            if connection.transport is not None:
-                connection.transport.pause_reading()
-        if self.waiter is not None and (self.complete or self.contiguous() >= self.want):
-            self._wake()
-
-    def _wake(self) -> None:
-        waiter, self.waiter = self.waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def _detach(self) -> None:
-        """The body is all here (or failed): the connection is no longer needed."""
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            connection.stream_done()
-        release, self.release = self.release, None
-        if release is not None:
-            release()
-
-    def fail(self, error: BaseException) -> None:
-        """The body will not arrive whole: reads from now on raise ``error``."""
-        if self.error is None and not self.complete:
-            self.error = error
-        self._detach()
-        self._wake()
-
-    def consume(self, count: int) -> None:
-        """``count`` bytes at the front were read: recycle buffers read to their end."""
-        self.last_read = time.monotonic()
-        self.consumed += count
-        self.buffered -= count
-        self.start += count
-        chunks = self.chunks
-        while chunks and self.start >= len(chunks[0]):
-            if len(chunks) == 1 and self.fill < len(chunks[0]):
-                break
-            self.start -= len(chunks[0])
-            done = chunks.popleft()
-            if len(self.free) < 2:
-                self.free.append(done)
-            if not chunks:
-                self.fill = 0
-        if self.paused and self.buffered <= _STREAM_LOW_WATER:
-            self.paused = False
-            connection = self.connection
-            if connection is not None and connection.transport is not None:
-                connection.transport.resume_reading()
-
-    def preempt(self) -> None:
-        """Give the connection up for another request; what has arrived stays readable."""
-        connection = self.connection
-        if connection is None:
-            return
-        if self.error is None and not self.complete:
-            self.error = StreamPreemptedError(
-                f"the connection to {connection.origin.host} went to another request"
-            )
-        connection.close()
-        self._detach()
-        self._wake()
-
-    def abandon(self) -> None:
-        """The reader is gone: drop what is buffered and the connection if it is still busy."""
-        self.closed = True
-        self.chunks.clear()
-        self.free.clear()
-        connection = self.connection
-        if connection is not None:
-            connection.close()
-        if self.error is None and not self.complete:
-            self.error = HttpConnectionError("the stream was closed")
-        self._detach()
-        self._wake()
-
-
-def _abandon_from_anywhere(loop: asyncio.AbstractEventLoop, reception: _Reception) -> None:
-    """A stream was garbage-collected unclosed: close its connection on its loop."""
-    if reception.connection is None and reception.release is None:
-        return
-    with contextlib.suppress(RuntimeError):  # the loop is closed: nothing left to release
-        loop.call_soon_threadsafe(reception.abandon)
-
-
-class BodyStream:
-    """A response body read while it arrives (see :class:`HttpPool` ``stream=True``).
-
-    Reads return bytes in order; an error (the connection broke, the read timeout passed)
-    is raised by the read that would have needed the missing bytes. Close the stream when
-    done with it: a body not read to its end costs its connection.
-    """
-
-    __slots__ = ("__weakref__", "_reception")
-
-    def __init__(self, reception: _Reception, loop: asyncio.AbstractEventLoop) -> None:
-        self._reception = reception
-        finalizer = weakref.finalize(self, _abandon_from_anywhere, loop, reception)
-        finalizer.atexit = False  # at exit the loop is gone: nothing is left to release
-
-    @property
-    def length(self) -> int:
-        """The body's size."""
-        return self._reception.length
-
-    @property
-    def remaining(self) -> int:
-        """Bytes not read yet."""
-        reception = self._reception
-        return reception.length - reception.consumed
-
-    @classmethod
-    def of(cls, data: bytes | bytearray) -> BodyStream:
-        """A stream over a body that is all here already."""
-        reception = _Reception(None, len(data))
-        reception.take(data)
-        return cls(reception, asyncio.get_running_loop())
-
-    async def peek(self, want: int) -> tuple[bytearray, int, int]:
-        """The next unread bytes as ``(buffer, start, end)``: they are ``buffer[start:end]``.
-
-        Waits until at least ``want`` are in (fewer only at the end of a buffer or of the
-        body, or before an error; ``start == end`` at the end of the body). Nothing is
-        consumed: :meth:`consume` does that, and until then the bytes stay where they are.
-        Bytes that arrived before the connection failed are shown before the error is raised.
-        """
-        reception = self._reception
-        while True:
-            if reception.closed:
-                raise HttpConnectionError("the stream was closed")
-            if reception.waiter is not None:
-                raise RuntimeError("another read is already waiting on this stream")
-            reception.last_read = time.monotonic()
-            available = reception.contiguous()
-            need = min(max(want, 1), reception.length - reception.consumed)
-            if reception.chunks:
-                need = min(need, len(reception.chunks[0]) - reception.start)
-            if available >= need or reception.complete:
-                break
-            if reception.error is not None:
-                if available:
-                    break  # what did arrive is still good
-                raise reception.error
-            loop = asyncio.get_running_loop()
-            waiter = loop.create_future()
-            reception.waiter = waiter
-            reception.want = min(need, STREAM_CHUNK)
-            if reception.connection is not None:  # the read timeout counts from now
-                reception.connection.last_activity = loop.time()
-            try:
-                await waiter
-            finally:
-                if reception.waiter is waiter:
-                    reception.waiter = None
-        if not available:
-            return _EMPTY, 0, 0
-        start = reception.start
-        return reception.chunks[0], start, start + available
-
-    def consume(self, count: int) -> None:
-        """Mark the first ``count`` bytes shown by :meth:`peek` as read."""
-        self._reception.consume(count)
-
-    async def read(self, size: int) -> bytes:
-        """Up to ``size`` bytes (at least one unless the body has ended: then ``b""``)."""
-        if size < 0:
-            raise ValueError(f"read size must be 0 or more, not {size}")
-        if size == 0:
-            return b""
-        buffer, start, end = await self.peek(size)
-        with memoryview(buffer) as view:
-            data = bytes(view[start : min(end, start + size)])
-        self.consume(len(data))
-        return data
-
-    def close(self) -> None:
-        """Stop reading: the connection is closed if the body had not all arrived."""
-        self._reception.abandon()
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,7 +127,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._drained: asyncio.Future[None] | None = None
         self._paused = False
         self._stream_wanted = False
-        self._reception: _Reception | None = None
+        self._reception: Reception | None = None
 
     # -- asyncio protocol callbacks --------------------------------------------------------
 
@@ -582,7 +288,7 @@ class _Connection(asyncio.BufferedProtocol):
             self._fail(HttpConnectionError(f"bad Content-Length: {length_text!r}"))
             return
         if self._stream_wanted and 200 <= status < 300 and length and len(rest) <= length:
-            reception = _Reception(self, length)
+            reception = Reception(self, length)
             self._reception = reception
             self._state = 6
             self._finish_streamed(reception, rest)
@@ -783,7 +489,7 @@ class _Connection(asyncio.BufferedProtocol):
             HttpTimeoutError(f"no response from {self.origin.host} within {read_timeout:g} s")
         )
 
-    def _finish_streamed(self, reception: _Reception, rest: bytes) -> None:
+    def _finish_streamed(self, reception: Reception, rest: bytes) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             response = HttpResponse(self._status, self._headers, b"")
