@@ -43,6 +43,7 @@ from collections.abc import (
     Coroutine,
     Generator,
     Iterable,
+    Iterator,
     Mapping,
 )
 from dataclasses import dataclass
@@ -165,11 +166,20 @@ def limiter_for(target: Target) -> BandwidthLimiter | None:
     return BandwidthLimiter(int(rate)) if rate else None
 
 
-def changed_error(target: Target, error: S3Error) -> S3ObjectChangedError:
-    """The error for a read whose object changed under it (its If-Match failed)."""
-    return S3ObjectChangedError(
-        f"{target.uri}: the object changed while it was being read", error.response, "GetObject"
-    )
+@contextlib.contextmanager
+def pinned_to(target: Target, etag: str | None) -> Iterator[None]:
+    """Around GETs sent with ``If-Match: etag``: a failed match raises
+    :class:`S3ObjectChangedError` (the object changed while it was being read)."""
+    try:
+        yield
+    except S3FileExistsError as error:  # 412 PreconditionFailed
+        if etag and error.code == "PreconditionFailed":
+            raise S3ObjectChangedError(
+                f"{target.uri}: the object changed while it was being read",
+                error.response,
+                "GetObject",
+            ) from error
+        raise
 
 
 async def iter_range(
@@ -188,8 +198,8 @@ async def iter_range(
     position = first
     failures = 0
     while position <= last:
-        try:
-            async with _s3.open_object(
+        with pinned_to(target, etag):
+            body = await _s3.start_object(
                 target.client,
                 target.uri,
                 target.bucket,
@@ -197,23 +207,22 @@ async def iter_range(
                 target.params,
                 byte_range=(position, last),
                 if_match=etag,
-            ) as body:
-                while position <= last:
-                    chunk = await body.read(min(BODY_CHUNK, last - position + 1))
-                    if not chunk:
-                        raise _s3.ObjectStreamError(f"{target.uri}: the response ended early")
-                    if limiter is not None:
-                        await limiter.consume(len(chunk))
-                    position += len(chunk)
-                    yield chunk
+            )
+        try:
+            while position <= last:
+                chunk = await body.read(min(BODY_CHUNK, last - position + 1))
+                if not chunk:
+                    raise _s3.ObjectStreamError(f"{target.uri}: the response ended early")
+                if limiter is not None:
+                    await limiter.consume(len(chunk))
+                position += len(chunk)
+                yield chunk
         except _s3.ObjectStreamError:
             failures += 1
             if failures >= STREAM_ATTEMPTS:
                 raise
-        except S3FileExistsError as error:  # 412 PreconditionFailed on If-Match
-            if etag and error.code == "PreconditionFailed":
-                raise changed_error(target, error) from error
-            raise
+        finally:
+            body.close()  # leaving early drops the connection instead of reading on
 
 
 async def fetch_into(
@@ -243,19 +252,16 @@ async def fetch_part(
     """
     pinned = target.with_parameters({"IfMatch": etag}) if etag else target
     try:
-        data = await _s3.get_object_buffer(
-            pinned.client,
-            pinned.uri,
-            pinned.bucket,
-            pinned.key,
-            pinned.params,
-            byte_range=(first, first + length - 1),
-            into=into,
-        )
-    except S3FileExistsError as error:  # 412 PreconditionFailed on If-Match
-        if etag and error.code == "PreconditionFailed":
-            raise changed_error(target, error) from error
-        raise
+        with pinned_to(target, etag):
+            data = await _s3.get_object_buffer(
+                pinned.client,
+                pinned.uri,
+                pinned.bucket,
+                pinned.key,
+                pinned.params,
+                byte_range=(first, first + length - 1),
+                into=into,
+            )
     except _s3.BODY_FAILURES:
         buffer = into if into is not None and len(into) == length else bytearray(length)
         await fetch_into(target, first, memoryview(buffer), etag)
@@ -621,7 +627,7 @@ class S3ObjectReader(_LineReader[bytes]):
 
     async def _open_stream(self, position: int) -> _s3.ObjectBody:
         target = self._target
-        try:
+        with pinned_to(target, self.etag):
             stream = await _s3.start_object(
                 target.client,
                 target.uri,
@@ -631,10 +637,6 @@ class S3ObjectReader(_LineReader[bytes]):
                 byte_range=(position, self.size - 1),
                 if_match=self.etag,
             )
-        except S3FileExistsError as error:  # 412 PreconditionFailed on If-Match
-            if self.etag and error.code == "PreconditionFailed":
-                raise changed_error(target, error) from error
-            raise
         if self._closed:  # closed while the GET was on its way
             stream.close()
             raise ValueError("I/O operation on closed file.")
