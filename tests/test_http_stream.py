@@ -32,7 +32,6 @@ import asyncio
 import gc
 import random
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -48,6 +47,7 @@ from aios3path._http import (
     UnframedStreamError,
 )
 
+from . import test_http as scripted
 from .test_http import (
     Handler,
     MakePool,
@@ -67,44 +67,11 @@ from .test_http import (
 
 MiB = 1024 * 1024
 
-# -- fixtures (as in test_http) -------------------------------------------------------------
+# -- fixtures: test_http's (a scripted server, a pool closed after the test) ------------------
 
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Serve]:
-    """``await serve(handler)``: a started :class:`ScriptedServer`, stopped after the test."""
-    servers: list[ScriptedServer] = []
-
-    async def start(handler: Handler) -> ScriptedServer:
-        server = await ScriptedServer(handler).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        await server.stop()
-    for server in servers:
-        assert not server.errors, server.errors
-
-
-@pytest.fixture
-async def make_pool() -> AsyncIterator[MakePool]:
-    """``make_pool(limit=..., read_timeout=...)``: an :class:`HttpPool`, closed after the test."""
-    pools: list[HttpPool] = []
-
-    def make(limit: int = 4, read_timeout: float | None = 2.0) -> HttpPool:
-        pool = HttpPool(limit=limit, connect_timeout=2.0, read_timeout=read_timeout)
-        pools.append(pool)
-        return pool
-
-    yield make
-    for pool in pools:
-        await pool.aclose()
-
-
-@pytest.fixture
-def pool(make_pool: MakePool) -> HttpPool:
-    return make_pool()
+serve = scripted.serve
+make_pool = scripted.make_pool
+pool = scripted.pool
 
 
 # -- helpers --------------------------------------------------------------------------------
