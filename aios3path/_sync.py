@@ -195,8 +195,8 @@ class S3Path(NoLocalFilesystemMixin):
         Binary modes give an ``io.BufferedReader``/``io.BufferedWriter`` (the raw
         ``io.RawIOBase`` with ``buffering=0``), text modes an ``io.TextIOWrapper`` (UTF-8 unless
         ``encoding`` is given), so ``csv``, ``json``, ``zipfile``, ``tarfile`` and ``shutil``
-        work unchanged. Modes and behaviour are those of :meth:`AsyncS3Path.open` (streamed
-        ranged reads with read-ahead, seekable readers; multipart writers visible at close;
+        work unchanged. Modes and behaviour are those of :meth:`AsyncS3Path.open` (one streamed
+        GET for sequential reads, a part per seek; multipart writers visible at close;
         ``x`` and ``a``; no ``+``), run on the background loop one buffer (1 MiB) at a time.
         An exception inside ``with path.open("w") as f:`` aborts the write: no object appears.
         """

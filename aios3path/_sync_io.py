@@ -74,7 +74,7 @@ class S3RawReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        """Read into ``buffer`` at the current position (ranged GETs, read-ahead)."""
+        """Read into ``buffer`` at the current position (from the reader's stream or a part)."""
         self._checkClosed()
         with memoryview(buffer) as view:
             count = _run(self._reader.pread(self._pos, view.cast("B")))
