@@ -122,7 +122,7 @@ class Reception:
         room = min(len(chunks[-1]) - self.fill, self.length - self.received)
         return memoryview(chunks[-1])[self.fill : self.fill + room]
 
-    def take(self, data: bytes | bytearray) -> None:
+    def take(self, data: bytes | bytearray | memoryview) -> None:
         """Bytes that came with the response's head."""
         view = memoryview(data)
         while view:
@@ -252,7 +252,7 @@ class BodyStream:
         return reception.length - reception.consumed
 
     @classmethod
-    def of(cls, data: bytes | bytearray) -> BodyStream:
+    def of(cls, data: bytes | bytearray | memoryview) -> BodyStream:
         """A stream over a body that is all here already."""
         reception = Reception(None, len(data))
         reception.take(data)

@@ -241,15 +241,24 @@ async def fetch_into(
             filled += len(chunk)
 
 
-async def fetch_part(
-    target: Target, first: int, length: int, etag: str | None, into: bytearray | None = None
-) -> bytes | bytearray:
-    """The ``length`` bytes from ``first`` on, in one ranged GET pinned to ``etag``.
+async def receive_part(
+    target: Target,
+    first: int,
+    view: memoryview,
+    etag: str | None,
+    limiter: BandwidthLimiter | None = None,
+) -> None:
+    """Fill ``view`` with the object's bytes from ``first`` on: one ranged GET pinned to
+    ``etag``, received straight into ``view`` where the lean path can (else copied in).
 
-    ``into`` is a spare buffer of ``length`` bytes to receive them into (if the lean path can).
     A connection that keeps failing is left to :func:`fetch_into`, which resumes a broken body
     where it stopped and raises :class:`~aios3path._s3.ObjectStreamError` (naming the path).
+    A bandwidth ``limiter`` always streams through :func:`fetch_into`.
     """
+    if limiter is not None:
+        await fetch_into(target, first, view, etag, limiter)
+        return
+    length = len(view)
     pinned = target.with_parameters({"IfMatch": etag}) if etag else target
     try:
         with pinned_to(target, etag):
@@ -260,15 +269,27 @@ async def fetch_part(
                 pinned.key,
                 pinned.params,
                 byte_range=(first, first + length - 1),
-                into=into,
+                into=view,
             )
     except _s3.BODY_FAILURES:
-        buffer = into if into is not None and len(into) == length else bytearray(length)
-        await fetch_into(target, first, memoryview(buffer), etag)
-        return buffer
+        await fetch_into(target, first, view, etag)
+        return
+    if data is view:
+        return
     if len(data) != length:
         raise _s3.ObjectStreamError(f"{target.uri}: {len(data)} bytes instead of {length}")
-    return data
+    view[:] = data
+
+
+async def fetch_part(
+    target: Target, first: int, length: int, etag: str | None, into: bytearray | None = None
+) -> bytearray:
+    """The ``length`` bytes from ``first`` on (see :func:`receive_part`), in ``into`` if it
+    is a spare buffer of that size, else in a new one."""
+    buffer = into if into is not None and len(into) == length else bytearray(length)
+    with memoryview(buffer) as view:
+        await receive_part(target, first, view, etag)
+    return buffer
 
 
 async def head_for_open(target: Target) -> dict[str, Any]:

@@ -73,7 +73,7 @@ class HttpResponse:
 
     status: int
     headers: dict[str, str]
-    body: bytes | bytearray
+    body: bytes | bytearray | memoryview
     stream: BodyStream | None = None
 
 
@@ -115,7 +115,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._remaining = 0
-        self._direct: bytearray | None = None
+        self._direct: bytearray | memoryview | None = None
         self._direct_view: memoryview | None = None
         self._filled = 0
         self._got_bytes = False
@@ -123,7 +123,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._sending_body = False
         self._unsent = 0
         self._closed_here = False
-        self._into: bytearray | None = None
+        self._into: bytearray | memoryview | None = None
         self._drained: asyncio.Future[None] | None = None
         self._paused = False
         self._stream_wanted = False
@@ -296,7 +296,8 @@ class _Connection(asyncio.BufferedProtocol):
         if length >= _DIRECT_BODY and len(rest) < length:
             into = self._into
             self._into = None
-            direct = into if into is not None and len(into) == length else bytearray(length)
+            fits = into is not None and 200 <= status < 300 and len(into) == length
+            direct = into if fits and into is not None else bytearray(length)
             direct[: len(rest)] = rest
             self._direct = direct
             self._direct_view = memoryview(direct)
@@ -393,7 +394,7 @@ class _Connection(asyncio.BufferedProtocol):
         body: Buffer | None,
         *,
         head_request: bool,
-        into: bytearray | None = None,
+        into: bytearray | memoryview | None = None,
         stream: bool = False,
     ) -> HttpResponse:
         """Send one request and return its whole response (or its head and body stream).
@@ -508,12 +509,12 @@ class _Connection(asyncio.BufferedProtocol):
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
 
-    def _finish(self, direct: bytearray | None = None) -> None:
+    def _finish(self, direct: bytearray | memoryview | None = None) -> None:
         self._wake_sender()  # an answer before the whole body was sent ends the sending
         waiter = self._waiter
         if waiter is None or waiter.done():
             return
-        body: bytes | bytearray
+        body: bytes | bytearray | memoryview
         if direct is not None:
             body = direct
         else:
@@ -629,7 +630,7 @@ class HttpPool:
         body: Buffer | None = None,
         *,
         head_request: bool = False,
-        into: bytearray | None = None,
+        into: bytearray | memoryview | None = None,
         stream: bool = False,
     ) -> HttpResponse:
         """Send a request (``head``: request line and headers, CRLF-terminated) to ``origin``.

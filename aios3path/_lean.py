@@ -342,7 +342,7 @@ class LeanClient:
         extra_headers: Mapping[str, str],
         operation: str,
         body: Buffer | None = None,
-        into: bytearray | None = None,
+        into: bytearray | memoryview | None = None,
         stream: bool = False,
     ) -> HttpResponse:
         """Sign and send one request with retries; returns the whole response.
@@ -416,11 +416,15 @@ class LeanClient:
                 continue
             status, response_headers = response.status, response.headers
             expected_root = _ERRORS_IN_200.get(operation)
-            if status == 200 and expected_root and not _has_root(response.body, expected_root):
+            if (
+                status == 200
+                and expected_root
+                and not _has_root(_whole(response.body), expected_root)
+            ):
                 status = 500  # S3 failed after it had sent its 200: botocore retries these too
             elif status < 300:
                 return response
-            code, message, details = _error_details(status, response.body, response_headers)
+            code, message, details = _error_details(status, _whole(response.body), response_headers)
             if (
                 code in _REDIRECT_CODES
                 or status in (301, 307)
@@ -461,12 +465,12 @@ class LeanClient:
         key: str,
         params: Mapping[str, Any],
         byte_range: tuple[int, int] | None,
-        into: bytearray | None = None,
-    ) -> bytes | bytearray:
+        into: bytearray | memoryview | None = None,
+    ) -> Buffer:
         """``GetObject``: the body, whole (checksum verified) or the inclusive byte range.
 
-        A body of 64 KiB or more is the ``bytearray`` it was received into: ``into`` if it
-        has the body's size.
+        A body of 64 KiB or more is the buffer it was received into: ``into`` (a buffer, or
+        a writable view into one) if it has the body's size, else a new ``bytearray``.
         """
         body, _, _ = await self.get_object_with_size(bucket, key, params, byte_range, into)
         return body
@@ -477,8 +481,8 @@ class LeanClient:
         key: str,
         params: Mapping[str, Any],
         byte_range: tuple[int, int] | None,
-        into: bytearray | None = None,
-    ) -> tuple[bytes | bytearray, int, str | None]:
+        into: bytearray | memoryview | None = None,
+    ) -> tuple[Buffer, int, str | None]:
         """``GetObject`` returning ``(body, the object's whole size, its ETag)``."""
         query, headers = self._wire_parameters("GetObject", params)
         if byte_range is not None:
@@ -562,7 +566,7 @@ class LeanClient:
             else:
                 raise Unsupported(name)
         response = await self._send("GET", bucket, None, query, headers, "ListObjectsV2")
-        return response.body
+        return _whole(response.body)
 
     async def upload_part(
         self,
@@ -632,6 +636,11 @@ async def crc32_base64(body: Buffer) -> str:
 def _crc32_text(value: int) -> str:
     """A CRC32 as S3's checksum headers carry it: the 4 big-endian bytes, base64."""
     return base64.b64encode(value.to_bytes(4, "big")).decode()
+
+
+def _whole(body: Buffer) -> bytes | bytearray:
+    """A body to parse (one received into a caller's view, never an error, is copied out)."""
+    return bytes(body) if isinstance(body, memoryview) else body
 
 
 def _has_root(body: bytes | bytearray, root: bytes) -> bool:

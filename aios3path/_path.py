@@ -733,7 +733,8 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         """The object's content (``FileNotFoundError`` if there is no object at this key).
 
         One GET for an object up to ``multipart_threshold`` bytes; a bigger one comes in
-        ranged parts of ``multipart_chunksize``, ``max_concurrency`` at once.
+        ranged parts of ``multipart_chunksize``, ``max_concurrency`` at once, each received
+        straight into its place in the result (memory: the object's size, once).
         """
         self._require_key()
         return await _transfer.read_object(await self._request())

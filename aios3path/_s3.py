@@ -31,7 +31,7 @@ from botocore.exceptions import (
 from ._entries import ListPage as ListPage  # re-exported: the listing types live here too
 from ._entries import ObjectEntry as ObjectEntry
 from ._errors import S3Error, make_error, s3_errors
-from ._http import BodyStream, HttpConnectionError, StreamPreemptedError
+from ._http import BodyStream, Buffer, HttpConnectionError, StreamPreemptedError
 from ._lean import LeanClient, Unsupported
 from ._listing_xml import next_token_hint, parse_list_page
 
@@ -86,13 +86,14 @@ async def get_object_buffer(
     params: Mapping[str, Any] = {},
     *,
     byte_range: tuple[int, int] | None = None,
-    into: bytearray | None = None,
-) -> bytes | bytearray:
-    """:func:`get_object`, but a large body may come as the ``bytearray`` it was received into.
+    into: bytearray | memoryview | None = None,
+) -> Buffer:
+    """:func:`get_object`, but a large body may come as the buffer it was received into.
 
-    For callers that copy the data somewhere anyway (parts joined into one object, a reader's
-    part buffer): converting to ``bytes`` first would copy it twice. ``into``, a buffer of the
-    body's size the caller no longer needs, is received into where the lean path can.
+    For callers that copy the data somewhere anyway (a reader's part buffer, a slice of the
+    whole object): converting to ``bytes`` first would copy it twice. ``into``, a writable
+    buffer of the body's size, is received into where the lean path can (then it is what
+    comes back).
     """
     with s3_errors(uri):
         extra = _accepted(client, "GetObject", params, "Bucket", "Key", "Range")
@@ -115,7 +116,7 @@ async def get_object_start(
     key: str,
     params: Mapping[str, Any],
     length: int,
-) -> tuple[bytes | bytearray, int, str | None] | None:
+) -> tuple[Buffer, int, str | None] | None:
     """The first ``length`` bytes of an object with its whole size and ETag, in one GET.
 
     Only through the lean path (``None`` where it does not serve the request: use

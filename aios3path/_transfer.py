@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -36,12 +37,13 @@ from ._file import (
     BandwidthLimiter,
     S3ObjectWriter,
     as_body,
-    fetch_into,
     fetch_part,
     head_for_open,
     iter_range,
     limiter_for,
+    receive_part,
 )
+from ._http import Buffer
 from ._target import Target
 from ._transfer_config import MIN_PART_SIZE, part_ranges
 
@@ -100,7 +102,7 @@ def _close_opened(opening: asyncio.Future[Any]) -> None:
         closing.add_done_callback(_CLOSING.discard)
 
 
-async def _read_start(target: Target, length: int) -> tuple[bytes | bytearray, int, str | None]:
+async def _read_start(target: Target, length: int) -> tuple[Buffer, int, str | None]:
     """The object's first ``length`` bytes, its whole size and ETag, from one ranged GET."""
     start = await _s3.get_object_start(
         target.client, target.uri, target.bucket, target.key, target.params, length
@@ -152,23 +154,19 @@ async def read_object(target: Target) -> bytes:
         )
     ranges = part_ranges(filled, size, max(config.multipart_chunksize, 1))
     limiter = limiter_for(target)
-    if limiter is None:
-        # Whole parts as received, joined once: no zero-filled buffer, no second copy.
-        async def get(r: tuple[int, int, int]) -> bytes | bytearray:
-            return await fetch_part(target, r[1], r[2] - r[1] + 1, etag)
+    # The parts are received straight into the BytesIO's own buffer, which getvalue() then
+    # hands out as the bytes object itself: one copy of the data (the socket's), no join.
+    whole = io.BytesIO()
+    whole.seek(size - 1)
+    whole.write(b"\0")
+    with whole.getbuffer() as view:
+        view[:filled] = start
 
-        parts = await map_bounded(get, ranges, config.max_concurrency)
-        return b"".join([start, *parts])
-    data = bytearray(size)
-    data[:filled] = start
-    view = memoryview(data)
+        async def get(r: tuple[int, int, int]) -> None:
+            await receive_part(target, r[1], view[r[1] : r[2] + 1], etag, limiter)
 
-    async def fetch(r: tuple[int, int, int]) -> None:
-        await fetch_into(target, r[1], view[r[1] : r[2] + 1], etag, limiter)
-
-    await map_bounded(fetch, ranges, config.max_concurrency)
-    view.release()
-    return bytes(data)
+        await map_bounded(get, ranges, config.max_concurrency)
+    return whole.getvalue()
 
 
 async def write_object(target: Target, data: bytes | bytearray | memoryview) -> int:

@@ -399,3 +399,29 @@ async def test_a_read_cancelled_midway_asks_again_from_where_it_started(
     first, again = gets(counter)
     assert "range" not in first.headers
     assert again.headers["range"] == f"bytes=0-{len(data) - 1}"
+
+
+@pytest.mark.parametrize(
+    ("lean", "bandwidth"),
+    [(True, None), (False, None), (True, 64 * MiB)],
+    ids=["lean", "botocore", "limited"],
+)
+async def test_read_bytes_assembles_parts_into_one_exact_bytes_object(
+    stored: AsyncS3Path, counter: CountingProxy, data: bytes, lean: bool, bandwidth: int | None
+) -> None:
+    """Parts land straight in the result's place (or are copied there): the object, exactly."""
+    configure(
+        stored,
+        lean,
+        multipart_threshold=PART,
+        multipart_chunksize=PART,
+        max_bandwidth=bandwidth,
+    )
+    counter.clear()
+    result = await stored.read_bytes()
+    assert type(result) is bytes
+    assert result == data
+    ranges = sorted(r.headers["range"] for r in gets(counter))
+    assert ranges == sorted(
+        f"bytes={first}-{min(first + PART, len(data)) - 1}" for first in range(0, len(data), PART)
+    )
