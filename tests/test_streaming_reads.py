@@ -8,9 +8,12 @@ What the tests document:
   opens a new stream for the rest, pinned with ``If-Match`` to the ETag seen at open;
 * a stream whose connection breaks resumes where it stopped (a few times, then it raises);
 * closing a half-read reader, or dropping it unclosed, gives its connection back;
-* a cancelled read loses no bytes, and memory stays at a few MiB whatever the object size.
+* a cancelled read loses no bytes, and memory stays at a few MiB whatever the object size;
+* a request that finds the pool full takes the connection of a reader nobody reads (lean);
+* ``read_bytes`` puts every part in its place in one exact ``bytes`` object.
 
-Each behaviour holds through the lean path and through botocore (``lean_requests=False``).
+The behaviours of both request paths are checked through each of them (``lean`` and
+``botocore`` test ids, ``lean_requests=False``); the lean path's own ones through it alone.
 """
 
 from __future__ import annotations
