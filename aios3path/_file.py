@@ -488,7 +488,7 @@ class S3ObjectReader(_LineReader[bytes]):
         self._part = max(config.part_size_for(size), 1)
         self._window = config.read_ahead
         self._last_part = (size - 1) // self._part if size else -1
-        self._parts: dict[int, asyncio.Task[bytes | bytearray]] = {}
+        self._parts: dict[int, asyncio.Task[bytearray]] = {}
         self._spare: list[bytearray] = []
         self._limiter = limiter_for(target)
         self._stream: _s3.ObjectBody | None = None
@@ -536,7 +536,7 @@ class S3ObjectReader(_LineReader[bytes]):
 
     # parts ------------------------------------------------------------------------------
 
-    async def _fetch(self, index: int) -> bytes | bytearray:
+    async def _fetch(self, index: int) -> bytearray:
         first = index * self._part
         length = min(self._part, self.size - first)
         if self._limiter is None:  # one ranged GET, received straight into the part's buffer
@@ -546,7 +546,7 @@ class S3ObjectReader(_LineReader[bytes]):
         await fetch_into(self._target, first, memoryview(buffer), self.etag, self._limiter)
         return buffer
 
-    def _recycle(self, task: asyncio.Task[bytes | bytearray]) -> None:
+    def _recycle(self, task: asyncio.Task[bytearray]) -> None:
         """Let go of a part: its buffer receives a later part (no new allocation to fault in).
 
         Safe because a part's buffer never leaves the reader: reads hand out copies.
@@ -557,10 +557,10 @@ class S3ObjectReader(_LineReader[bytes]):
         if task.cancelled() or task.exception() is not None:
             return
         data = task.result()
-        if type(data) is bytearray and len(data) == self._part and len(self._spare) < 2:
+        if len(data) == self._part and len(self._spare) < 2:
             self._spare.append(data)
 
-    def _task(self, index: int) -> asyncio.Task[bytes | bytearray]:
+    def _task(self, index: int) -> asyncio.Task[bytearray]:
         task = self._parts.get(index)
         if task is None:
             task = asyncio.ensure_future(self._fetch(index))
@@ -568,7 +568,7 @@ class S3ObjectReader(_LineReader[bytes]):
             self._parts[index] = task
         return task
 
-    async def _part_at(self, position: int) -> tuple[bytes | bytearray, int]:
+    async def _part_at(self, position: int) -> tuple[bytearray, int]:
         """The part holding ``position`` and the offset of ``position`` in it."""
         index = position // self._part
         sequential = position == self._sequential_at

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -120,7 +120,7 @@ async def get_object_start(
     """The first ``length`` bytes of an object with its whole size and ETag, in one GET.
 
     Only through the lean path (``None`` where it does not serve the request: use
-    :func:`open_object` then). An empty object raises ``InvalidRange`` like any ranged GET.
+    :func:`start_object` then). An empty object raises ``InvalidRange`` like any ranged GET.
     """
     lean: LeanClient | None = getattr(client, "lean", None)
     if lean is None:
@@ -775,25 +775,3 @@ async def start_object(
         response = await client.get_object(Bucket=bucket, Key=key, **extra)
     body = response.pop("Body")
     return ObjectBody(uri, response, body)
-
-
-@contextlib.asynccontextmanager
-async def open_object(
-    client: Any,
-    uri: str,
-    bucket: str,
-    key: str,
-    params: Mapping[str, Any] = {},
-    *,
-    byte_range: tuple[int, int] | None = None,
-    if_match: str | None = None,
-) -> AsyncIterator[ObjectBody]:
-    """:func:`start_object` as a context: leaving the block early drops the connection
-    instead of reading the rest of the body."""
-    body = await start_object(
-        client, uri, bucket, key, params, byte_range=byte_range, if_match=if_match
-    )
-    try:
-        yield body
-    finally:
-        body.close()

@@ -109,14 +109,15 @@ async def _read_start(target: Target, length: int) -> tuple[Buffer, int, str | N
     )
     if start is not None:
         return start
-    async with _s3.open_object(
+    body = await _s3.start_object(
         target.client,
         target.uri,
         target.bucket,
         target.key,
         target.params,
         byte_range=(0, length - 1),
-    ) as body:
+    )
+    try:
         chunks = []
         received = 0
         while received < body.content_length:
@@ -126,6 +127,8 @@ async def _read_start(target: Target, length: int) -> tuple[Buffer, int, str | N
             chunks.append(chunk)
             received += len(chunk)
         return b"".join(chunks), body.total_size, body.etag
+    finally:
+        body.close()  # leaving early drops the connection instead of reading on
 
 
 async def read_object(target: Target) -> bytes:
@@ -325,8 +328,7 @@ async def _receive_range(
             spare = spares.pop() if spares and len(spares[-1]) == length else None
             data = await fetch_part(target, first, length, etag, spare)
             await file.write(data)
-            if type(data) is bytearray:
-                spares.append(data)  # written: the next part can be received into it
+            spares.append(data)  # written: the next part can be received into it
             if progress is not None:
                 progress(len(data))
             return
