@@ -315,6 +315,27 @@ class ServerCpu:
         except Exception:
             return float("nan")
 
+    def wait_idle(self, window: float = 0.05, busy: float = 0.2, give_up: float = 10.0) -> float:
+        """Wait until the server stops working on its own; the seconds waited.
+
+        SeaweedFS compacts and vacuums in the background after deletes and big writes; a run
+        started while it does pays for the previous workload (the first contender of a
+        memory row, which runs once, used to take three times as long). Idle means using
+        less than ``busy`` of a core over ``window`` seconds; after ``give_up`` seconds the
+        run starts anyway.
+        """
+        started = time.perf_counter()
+        before = self.seconds()
+        if before != before:  # nan: no psutil or no server process to watch
+            return 0.0
+        while time.perf_counter() - started < give_up:
+            time.sleep(window)
+            now = self.seconds()
+            if now - before < busy * window:
+                break
+            before = now
+        return time.perf_counter() - started
+
 
 # -- one server ---------------------------------------------------------------------------------
 
@@ -496,6 +517,9 @@ class Bench:
                     continue  # a contender that failed a workload is not retried
                 args = self._args(workload.name, name, rnd, work, local)
                 self._before(workload.name, setup, args)
+                waited = server_cpu.wait_idle()
+                if waited > 1.0:
+                    self.log(f"  (waited {waited:.1f} s for the server to finish background work)")
                 cpu0 = server_cpu.seconds()
                 if workload.group == "memory":
                     answer = run_memory(
