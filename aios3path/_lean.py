@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import math
 import os
 import random
 import re
@@ -171,6 +172,16 @@ def _amz_date() -> str:
     return _last_date[1]
 
 
+#: aiobotocore ``connector_args`` the lean pool follows: how long an idle connection is kept,
+#: and DNS caching, which only saves lookups (the pool resolves the host for each new
+#: connection). Any other (``ssl_context``, ``resolver``, ``socket_factory``, ``force_close``)
+#: changes how connections are made, so clients with one stay on botocore.
+_CONNECTOR_ARGS_HONOURED = frozenset({"keepalive_timeout", "use_dns_cache", "ttl_dns_cache"})
+#: aiohttp's idle time for kept-alive connections when ``connector_args`` sets none (``None``
+#: there keeps them for as long as the server does).
+_DEFAULT_KEEPALIVE = 15.0
+
+
 class Unsupported(Exception):
     """The lean path cannot send this request; use aiobotocore instead."""
 
@@ -226,6 +237,9 @@ class LeanClient:
             return None
         if getattr(client._request_signer, "_credentials", None) is None:
             return None  # unsigned requests: let botocore handle them
+        connector_args = getattr(http, "_connector_args", None) or {}
+        if not set(connector_args) <= _CONNECTOR_ARGS_HONOURED:
+            return None  # a TLS context, resolver, socket factory or force_close of the user's
         return cls(client)
 
     async def aclose(self) -> None:
@@ -265,10 +279,13 @@ class LeanClient:
         pool = self._pool
         if pool is None:
             timeout = http._timeout
+            connector_args = getattr(http, "_connector_args", None) or {}
+            keepalive = connector_args.get("keepalive_timeout", _DEFAULT_KEEPALIVE)
             pool = HttpPool(
                 limit=int(http._max_pool_connections),
                 connect_timeout=getattr(timeout, "sock_connect", None),
                 read_timeout=getattr(timeout, "sock_read", None),
+                keepalive=math.inf if keepalive is None else float(keepalive),
             )
         if secure and pool.ssl_context is None:
             # The session's verify and CA bundle settings; loading them is file I/O.
