@@ -6,8 +6,10 @@
 * :class:`S3ObjectReader` sends its ``GetObject`` at open and streams it: sequential reads
   take their bytes from that one response as it arrives, a seek fetches only the part
   (``multipart_chunksize`` bytes) it lands in, and reading on from there streams the rest
-  again. A broken stream resumes where it stopped. ``read_ahead`` >= 1 trades the stream for
-  that many parts downloading in parallel ahead of a sequential reader. Every GET after the
+  again. A broken stream resumes where it stopped. A stream found slow (one connection
+  under 192 MiB/s while the reader waits) hands over to parts downloading in parallel ahead
+  of the reader at the next part; ``read_ahead`` = 0 keeps the stream whatever its speed, and
+  ``read_ahead`` >= 1 fetches that many parts ahead from the start. Every GET after the
   first carries ``If-Match`` with the ETag seen at open, so an object overwritten while it
   is read fails with :class:`S3ObjectChangedError` instead of mixing two versions.
 * :class:`S3ObjectWriter` buffers one part, uploads full parts concurrently (at most
@@ -20,7 +22,8 @@
 
 Memory: a streaming reader holds one part (after a seek) and the buffers of its stream
 (its socket is not read while 4 MiB wait unread; the buffers stay under 8 MiB); a reader
-with parallel parts at most ``read_ahead + 1`` parts; a writer at most its buffer (one part,
+with parallel parts at most ``read_ahead + 1`` parts (5 after a slow stream handed over); a
+writer at most its buffer (one part,
 or ``multipart_threshold`` before the multipart upload starts) plus ``max_concurrency`` parts
 in flight. With the defaults (8 MiB parts, concurrency 10) that is 16 MiB for a reader and
 88 MiB for a writer, whatever the object size. No temporary files are used.
@@ -34,6 +37,7 @@ import contextlib
 import functools
 import io
 import os
+import time
 import warnings
 import weakref
 from collections.abc import (
@@ -54,7 +58,7 @@ from . import _s3
 from ._errors import S3Error, S3FileExistsError, S3FileNotFoundError, S3PermissionError, make_error
 from ._stat import StatResult
 from ._target import Target
-from ._transfer_config import MIN_PART_SIZE
+from ._transfer_config import AUTO_READ_AHEAD, MIN_PART_SIZE, SLOW_STREAM
 
 _F = TypeVar("_F")
 _L = TypeVar("_L", str, bytes)
@@ -460,7 +464,11 @@ class S3ObjectReader(_LineReader[bytes]):
 
     Sequential reading streams one ranged GET for the rest of the object, read as it
     arrives (a few MiB buffered at most; a connection that breaks resumes where it stopped).
-    With ``read_ahead`` set to 1 or more it instead keeps that many whole parts
+    Once a part has come through it, the stream is judged: if reads waited on it and it
+    carried under ``SLOW_STREAM`` bytes a second (``read_ahead=None``, the default), the
+    parts after the current one are fetched in parallel, ``min(max_concurrency,
+    AUTO_READ_AHEAD)`` ahead, while the stream finishes its part; ``read_ahead=0`` keeps
+    the stream. With ``read_ahead`` set to 1 or more it instead keeps that many whole parts
     (``multipart_chunksize``) downloading in parallel ahead of the one being read, for
     stores where one connection is slower than the reader. Random access (``seek``)
     fetches only the part it lands in. At most ``read_ahead + 1`` parts (or one part and
@@ -486,7 +494,10 @@ class S3ObjectReader(_LineReader[bytes]):
         self._head = head
         self._target = target
         self._part = max(config.part_size_for(size), 1)
-        self._window = config.read_ahead
+        self._window = config.read_ahead or 0
+        # read_ahead=None: stream, and switch to parallel parts if the stream proves slow.
+        self._judge_stream = config.read_ahead is None
+        self._auto_window = max(1, min(config.max_concurrency, AUTO_READ_AHEAD))
         self._last_part = (size - 1) // self._part if size else -1
         self._parts: dict[int, asyncio.Task[bytearray]] = {}
         self._spare: list[bytearray] = []
@@ -496,6 +507,10 @@ class S3ObjectReader(_LineReader[bytes]):
         self._stream_shown = 0  # bytes the last peek showed (consumed by the next one)
         self._stream_failures = 0
         self._stream_failed_at = 0
+        self._stream_until = size  # where the stream hands over to parts (after a switch)
+        self._stream_waited = 0.0  # seconds reads waited on the stream, since _stream_from
+        self._stream_from = 0
+        self._judge_at = 0  # the next position at which to judge the stream's speed
         self._reading = asyncio.Lock()
         self._pos = 0
         self._sequential_at = 0
@@ -519,6 +534,7 @@ class S3ObjectReader(_LineReader[bytes]):
         )
         reader = cls(target, body.content_length, body.etag, mode=mode, head=body.response)
         reader._stream = body
+        reader._measure_stream_from(0)
         return reader
 
     @property
@@ -594,9 +610,11 @@ class S3ObjectReader(_LineReader[bytes]):
         """Whether the bytes at ``position`` come from the stream (opening it if they should)."""
         if self._stream is not None:
             ahead = position - self._stream_at
-            if 0 <= ahead <= self._stream_shown:
+            if 0 <= ahead <= self._stream_shown and position < self._stream_until:
+                if position >= self._judge_at:
+                    self._judge_stream_at(position)
                 return True
-            self._close_stream()  # a seek away from it
+            self._close_stream()  # a seek away from it, or the parts take over here
         if (
             self._window
             or self._limiter is not None
@@ -608,6 +626,23 @@ class S3ObjectReader(_LineReader[bytes]):
             self._recycle(task)
         self._parts.clear()
         return True
+
+    def _judge_stream_at(self, position: int) -> None:
+        """Once a part, see whether the stream is one slow connection; if so, fetch the
+        parts after the current one in parallel (the stream still serves this part)."""
+        self._judge_at = position + self._part
+        if not self._judge_stream:
+            return
+        seen = position - self._stream_from
+        if seen < self._part or self.size - position <= 2 * self._part:
+            return  # too little seen to judge, or too little left to gain
+        if seen < SLOW_STREAM * self._stream_waited:
+            self._judge_stream = False
+            self._window = self._auto_window
+            next_part = position // self._part + 1
+            self._stream_until = next_part * self._part
+            for index in range(next_part, min(next_part + self._window, self._last_part + 1)):
+                self._task(index)
 
     async def _peek(self, position: int, want: int) -> tuple[bytes | bytearray, int, int]:
         """The next bytes from the stream at ``position`` as ``(buffer, start, end)``.
@@ -624,7 +659,9 @@ class S3ObjectReader(_LineReader[bytes]):
                     stream.consume(position - self._stream_at)
                     self._stream_at = position
                     self._stream_shown = 0
+                asked = time.monotonic()
                 buffer, start, end = await stream.peek(want)
+                self._stream_waited += time.monotonic() - asked
                 if start == end:
                     raise _s3.ObjectStreamError(f"{self.name}: the response ended early")
             except _s3.ObjectStreamInterrupted:
@@ -670,7 +707,14 @@ class S3ObjectReader(_LineReader[bytes]):
         self._stream = stream
         self._stream_at = position
         self._stream_shown = 0
+        self._measure_stream_from(position)
         return stream
+
+    def _measure_stream_from(self, position: int) -> None:
+        """Judge the stream's speed from ``position`` on (a new stream, a new measure)."""
+        self._stream_from = position
+        self._stream_waited = 0.0
+        self._judge_at = position + self._part
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None

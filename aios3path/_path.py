@@ -876,7 +876,9 @@ class AsyncS3Path(NoLocalFilesystemMixin):
           missing object) and its body streams: sequential reads take it as it arrives (a
           broken connection resumes where it stopped), a ``seek`` fetches only the part
           (``multipart_chunksize`` bytes) it lands in, and nothing goes to a local file.
-          ``read_ahead`` >= 1 fetches that many parts ahead in parallel instead. ``read``,
+          A stream slower than 192 MiB/s hands over to parallel ranged GETs of the parts
+          after the current one (``read_ahead=0`` keeps it; ``read_ahead`` >= 1 fetches
+          that many parts ahead in parallel from the start). ``read``,
           ``read1``, ``readinto``, ``readline``, ``readlines``, ``async for line in f``,
           ``seek``, ``tell``. A concurrent overwrite raises
           :class:`~aios3path._file.S3ObjectChangedError` (every later GET carries
@@ -899,7 +901,8 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         size decides the buffering.
 
         Memory: a reader holds one part and under 8 MiB of stream buffers (with
-        ``read_ahead``, at most ``(read_ahead + 1) x part size``); a writer at most
+        parallel parts, at most ``(read_ahead + 1) x part size``, 5 parts when a slow stream
+        handed over); a writer at most
         ``(max_concurrency + 1) x part size`` (plus ``multipart_threshold`` before its first
         part), whatever the object size.
         """

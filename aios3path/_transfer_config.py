@@ -21,6 +21,15 @@ MAX_PART_SIZE = 5 * GiB
 MAX_PARTS = 10_000
 
 
+#: A stream delivering fewer bytes a second than this, while its reader waits for them, is
+#: one slow connection: a sequential reader (``read_ahead=None``) fetches parts in parallel
+#: instead. One connection to S3 carries some 50-150 MB/s; to a store on the same machine or
+#: network, several hundred MB/s to GB/s, where one stream keeps up with most readers.
+SLOW_STREAM = 192 * MiB
+#: How many parts ahead such a reader fetches (at most ``max_concurrency``).
+AUTO_READ_AHEAD = 4
+
+
 @dataclass(frozen=True)
 class TransferConfig:
     """How big objects move.
@@ -30,10 +39,13 @@ class TransferConfig:
     * ``multipart_chunksize``: the part size of uploads and of ranged reads (raised
       automatically where an object would need more than 10,000 parts).
     * ``max_concurrency``: parts (or keys, for prefix operations) in flight at once.
-    * ``read_ahead``: 0 (the default): a sequential reader streams one GET for the rest of
-      the object (a few MiB buffered); 1 or more: it fetches whole parts in parallel instead,
-      this many ahead of the one being read (for stores where one connection is slower than
-      the reader, at ``read_ahead + 1`` parts of memory).
+    * ``read_ahead``: how a sequential reader fetches. ``None`` (the default): it streams one
+      GET for the rest of the object (a few MiB buffered) and, once a part's worth of that
+      stream shows one connection is slow (under 192 MiB/s while the reader waits for it),
+      fetches the parts after the current one in parallel instead, ``min(max_concurrency,
+      4)`` ahead of the one being read. 0: it always
+      streams. 1 or more: it fetches whole parts in parallel from the start, this many
+      ahead. Parallel parts hold up to ``read_ahead + 1`` parts in memory.
     * ``multipart_copy_threshold`` / ``multipart_copy_chunksize``: server-side copies of
       objects larger than the threshold use ``UploadPartCopy`` with parts of this size
       (``CopyObject`` refuses objects over 5 GiB).
@@ -43,7 +55,7 @@ class TransferConfig:
     multipart_threshold: int = 8 * MiB
     multipart_chunksize: int = 8 * MiB
     max_concurrency: int = 10
-    read_ahead: int = 0
+    read_ahead: int | None = None
     multipart_copy_threshold: int = 5 * GiB
     multipart_copy_chunksize: int = 256 * MiB
     max_bandwidth: int | None = None
@@ -59,8 +71,12 @@ class TransferConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"TransferConfig.{name} must be a positive int, got {value!r}")
-        if not isinstance(self.read_ahead, int) or self.read_ahead < 0:
-            raise ValueError(f"TransferConfig.read_ahead must be >= 0, got {self.read_ahead!r}")
+        if self.read_ahead is not None and (
+            not isinstance(self.read_ahead, int) or self.read_ahead < 0
+        ):
+            raise ValueError(
+                f"TransferConfig.read_ahead must be None or >= 0, got {self.read_ahead!r}"
+            )
         if self.multipart_copy_chunksize > MAX_PART_SIZE:
             raise ValueError("TransferConfig.multipart_copy_chunksize must be at most 5 GiB")
 

@@ -80,6 +80,7 @@ class CountingProxy:
         self,
         upstream_url: str,
         inject: Callable[[Request], bytes | None] | None = None,
+        rate: float | None = None,
     ) -> None:
         parts = urlsplit(upstream_url)
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
@@ -87,6 +88,9 @@ class CountingProxy:
         #: it (a fault to inject), or ``None`` to forward it.
         self.inject = inject
         self.requests: list[Request] = []
+        #: Bytes a second each connection's responses are passed on at (``None``: no limit), as
+        #: over a network where one connection is slower than the reader.
+        self.rate = rate
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.AbstractServer | None = None
@@ -182,12 +186,13 @@ class CountingProxy:
             with contextlib.suppress(BaseException):
                 await back
 
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
                 writer.write(data)
                 await writer.drain()
+                if self.rate:
+                    await asyncio.sleep(len(data) / self.rate)
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:

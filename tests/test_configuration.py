@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -119,6 +120,28 @@ def test_transfer_and_callback_keys_are_not_sent_to_s3() -> None:
         assert resolved.callback_class is Progress
     finally:
         configuration_map.reset()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"max_concurrency": 0}, "TransferConfig.max_concurrency must be a positive int, got 0"),
+        ({"multipart_chunksize": "8MB"}, "TransferConfig.multipart_chunksize must be a positive"),
+        ({"read_ahead": -1}, "TransferConfig.read_ahead must be None or >= 0, got -1"),
+        ({"read_ahead": 1.5}, "TransferConfig.read_ahead must be None or >= 0, got 1.5"),
+    ],
+)
+def test_transfer_settings_out_of_range_raise_value_error_naming_them(
+    setting: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        TransferConfig(**setting)
+
+
+def test_read_ahead_defaults_to_judging_the_stream_and_takes_counts() -> None:
+    assert TransferConfig().read_ahead is None
+    assert TransferConfig(read_ahead=0).read_ahead == 0
+    assert TransferConfig(read_ahead=3).read_ahead == 3
 
 
 # -- parameters reach the requests they belong to -----------------------------------------

@@ -10,6 +10,8 @@ What the tests document:
 * closing a half-read reader, or dropping it unclosed, gives its connection back;
 * a cancelled read loses no bytes, and memory stays at a few MiB whatever the object size;
 * a request that finds the pool full takes the connection of a reader nobody reads (lean);
+* on a slow network (one connection slower than the reader), a reader left to its default
+  fetches the parts after the one it streams in parallel; ``read_ahead=0`` keeps streaming;
 * ``read_bytes`` puts every part in its place in one exact ``bytes`` object.
 
 The behaviours of both request paths are checked through each of them (``lean`` and
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import tracemalloc
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -46,10 +49,14 @@ paths = pytest.mark.parametrize("lean", [True, False], ids=["lean", "botocore"])
 
 
 def configure(bucket: AsyncS3Path, lean: bool, **transfer: Any) -> None:
-    """Choose the request path (and transfer settings) for the test bucket."""
+    """Choose the request path (and transfer settings) for the test bucket.
+
+    Readers stream for good (``read_ahead=0``) unless a test says otherwise: by default a
+    reader also judges its stream's speed, and a busy test machine must not make these
+    tests' streams look slow. The judgement has tests of its own (a slow network, below).
+    """
     parameters: dict[str, Any] = {"lean_requests": lean}
-    if transfer:
-        parameters["transfer_config"] = TransferConfig(**transfer)
+    parameters["transfer_config"] = TransferConfig(**{"read_ahead": 0, **transfer})
     register_configuration_parameter(PureS3Path("/", bucket.bucket), parameters=parameters)
 
 
@@ -428,3 +435,69 @@ async def test_read_bytes_assembles_parts_into_one_exact_bytes_object(
     assert ranges == sorted(
         f"bytes={first}-{min(first + PART, len(data)) - 1}" for first in range(0, len(data), PART)
     )
+
+
+# -- a slow network: one connection slower than the reader -------------------------------------
+
+#: Bytes a second one connection carries on the slow network: far below what one stream must
+#: carry to be kept (192 MiB/s), as with S3 over the internet.
+SLOW_NETWORK = 24 * MiB
+
+
+@pytest.fixture
+def slow_network(s3_server: S3Server) -> Iterator[CountingProxy]:
+    """Every path routed through a proxy passing each connection's responses on slowly."""
+    proxy = CountingProxy(s3_server.endpoint_url, rate=SLOW_NETWORK)
+    settings = dict(s3_server.client_settings(), endpoint_url=proxy.url)
+    register_configuration_parameter(PureS3Path("/"), resource=settings)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+async def _read_in_chunks(path: AsyncS3Path) -> bytes:
+    chunks = []
+    async with path.open("rb") as f:
+        while chunk := await f.read(MiB + 7):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@paths
+async def test_on_a_slow_network_the_parts_after_the_streamed_one_come_in_parallel(
+    stored: AsyncS3Path, slow_network: CountingProxy, data: bytes, lean: bool
+) -> None:
+    configure(stored, lean, multipart_chunksize=PART, read_ahead=None)
+    slow_network.clear()
+    assert await _read_in_chunks(stored) == data
+    first, *parts = gets(slow_network)
+    assert "range" not in first.headers  # the stream started at open served the first parts
+    assert sorted(r.headers["range"] for r in parts) == [
+        f"bytes={2 * PART}-{3 * PART - 1}",
+        f"bytes={3 * PART}-{len(data) - 1}",
+    ]
+    etag = (await stored.stat()).etag  # type: ignore[union-attr]
+    assert [r.headers["if-match"] for r in parts] == [etag, etag]  # pinned to the object read
+
+
+@paths
+async def test_on_a_slow_network_a_reader_set_to_stream_keeps_its_one_get(
+    stored: AsyncS3Path, slow_network: CountingProxy, data: bytes, lean: bool
+) -> None:
+    configure(stored, lean, multipart_chunksize=PART, read_ahead=0)
+    slow_network.clear()
+    assert await _read_in_chunks(stored) == data
+    assert slow_network.operations() == {"GetObject": 1}
+
+
+async def test_on_a_slow_network_a_stream_with_two_parts_left_is_kept(
+    bucket: AsyncS3Path, boto3_client: Any, slow_network: CountingProxy
+) -> None:
+    """Parallel parts need a new connection each: for the last two parts, not worth it."""
+    configure(bucket, True, multipart_chunksize=PART, read_ahead=None)
+    data = payload(3 * PART, seed=13)
+    boto3_client.put_object(Bucket=bucket.bucket, Key="three-parts", Body=data)
+    slow_network.clear()
+    assert await _read_in_chunks(bucket / "three-parts") == data
+    assert slow_network.operations() == {"GetObject": 1}
