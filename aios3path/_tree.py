@@ -98,8 +98,8 @@ class S3TransferError(S3Error):
     Nothing is lost: every key is at its source, its target, or both. ``moved`` counts the keys
     that reached the target (and, for a move, left the source); ``failed`` maps the keys that
     could not be copied to their error; ``not_deleted`` lists keys copied but still at the
-    source because S3 refused to delete them. Keys after the first failure were not attempted
-    and are still at the source.
+    source because S3 refused to delete them (or the request to delete them failed). Keys
+    after the first failure were not attempted and are still at the source.
     """
 
     def __init__(
@@ -150,6 +150,7 @@ async def transfer_prefix(
     copied: list[str] = []
     failed: dict[str, BaseException] = {}
     not_deleted: list[str] = []
+    delete_errors: list[Exception] = []
     moved = 0
     stop = asyncio.Event()
 
@@ -160,24 +161,32 @@ async def transfer_prefix(
             if not delete_source:
                 moved += len(batch)
                 continue
-            failures = await _s3.delete_objects(
-                source.client, source.uri, source.bucket, batch, source.params
-            )
+            try:
+                failures = await _s3.delete_objects(
+                    source.client, source.uri, source.bucket, batch, source.params
+                )
+            except Exception as error:  # the batch is copied: it is in both places
+                delete_errors.append(error)
+                not_deleted.extend(batch)
+                stop.set()
+                continue
             not_deleted.extend(f.key for f in failures)
             moved += len(batch) - len(failures)
 
     async def produce() -> None:
-        try:
-            async for page in iter_pages(
-                source.client, source.uri, source.bucket, source_prefix, params=source.params
-            ):
-                for entry in page.objects:
-                    if stop.is_set():
-                        return
-                    await queue.put(entry)
-        finally:
-            for _ in range(limit):
-                await queue.put(None)
+        async for page in iter_pages(
+            source.client, source.uri, source.bucket, source_prefix, params=source.params
+        ):
+            if stop.is_set():
+                break
+            for entry in page.objects:
+                if stop.is_set():
+                    break
+                await queue.put(entry)
+        # Only when listing ended normally: after a failure or a cancellation the workers
+        # are cancelled, and nobody would take these from a full queue.
+        for _ in range(limit):
+            await queue.put(None)
 
     async def work() -> None:
         while (entry := await queue.get()) is not None:
@@ -218,7 +227,9 @@ async def transfer_prefix(
                 f"{len(not_deleted)} key(s) were copied but could not be deleted from the "
                 f"source (they are in both places): {not_deleted[:5]!r}"
             )
-        first = next(iter(failed.values()), None)
+        if delete_errors:
+            parts.append(f"deleting sources failed: {delete_errors[0]}")
+        first = next(iter(failed.values()), None) or next(iter(delete_errors), None)
         response = getattr(first, "response", None)
         raise S3TransferError(
             "; ".join(parts),

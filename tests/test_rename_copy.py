@@ -35,7 +35,7 @@ from aios3path import (
 from aios3path.testing import MotoServer, S3Server
 
 from ._helpers import keys_of, new_bucket_name, put
-from ._proxy import CountingProxy, Request
+from ._proxy import CountingProxy, Request, http_response
 
 MiB = 1024 * 1024
 
@@ -712,6 +712,36 @@ async def test_a_cancelled_prefix_rename_loses_nothing_and_stops(
     changed = {key: (where[key], later[key]) for key in objects if later[key] != where[key]}
     assert set(changed.values()) <= {("source", "both")}
     assert len(changed) <= 2
+
+
+@pytest.mark.parametrize("count", [3, 1_100], ids=["one-batch", "batch-while-copying"])
+async def test_a_failed_delete_request_is_reported_with_what_moved_and_nothing_is_lost(
+    bucket: AsyncS3Path, s3_server: S3Server, boto3_client: Any, counter: CountingProxy, count: int
+) -> None:
+    """DeleteObjects refused as a whole: the copies stay, the sources stay, the call returns.
+
+    Past 1,000 copied keys the first batch is deleted while copies go on; its failure must stop
+    the copies and end the call (it once waited forever on a full queue).
+    """
+    objects = {f"src/{i:04d}": f"body {i}".encode() for i in range(count)}
+    _put_many(s3_server, bucket.bucket, objects)
+    denied = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+
+    def refuse_deletes(request: Request) -> bytes | None:
+        if request.operation == "DeleteObjects":
+            return http_response(403, "Forbidden", denied, Content_Type="application/xml")
+        return None
+
+    counter.inject = refuse_deletes
+    with pytest.raises(S3TransferError, match="deleting sources failed") as raised:
+        await asyncio.wait_for((bucket / "src").rename(bucket / "dst"), timeout=120)
+    error = raised.value
+    assert error.failed == {}
+    assert error.moved == 0
+    assert error.not_deleted and set(error.not_deleted) <= set(objects)
+    where = _assert_nothing_lost(boto3_client, bucket.bucket, objects, "src/", "dst/")
+    assert {where[key] for key in error.not_deleted} == {"both"}
+    assert "target" not in where.values()  # no source was deleted
 
 
 # -- rmdir ----------------------------------------------------------------------------------
