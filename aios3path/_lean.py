@@ -615,11 +615,15 @@ class LeanClient:
         source_bucket: str,
         source_key: str,
         params: Mapping[str, Any],
+        source_version_id: str | None = None,
     ) -> dict[str, Any]:
         """``CopyObject`` with botocore-style ``params``; answered as botocore shapes it."""
         self._check_bucket(source_bucket)  # an access point or Express source: botocore's job
         query, headers = self._wire_parameters("CopyObject", params)
-        headers["x-amz-copy-source"] = quote(f"{source_bucket}/{source_key}", safe="-._~/")
+        source = quote(f"{source_bucket}/{source_key}", safe="-._~/")
+        if source_version_id:
+            source += "?versionId=" + quote(source_version_id, safe="-._~")
+        headers["x-amz-copy-source"] = source
         response = await self._send("PUT", bucket, key, query, headers, "CopyObject", b"")
         result: dict[str, Any] = {"CopyObjectResult": {}}
         etag = _COPY_ETAG.search(response.body)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from types import MappingProxyType
-from typing import Any, NamedTuple, TypeVar, cast, overload
+from typing import Any, NamedTuple, TypeGuard, TypeVar, cast, overload
 
 import aiofiles.os
 
@@ -19,14 +19,14 @@ from . import _file, _s3, _transfer
 from ._concurrency import map_bounded
 from ._config import configuration_map
 from ._copy import copy_object
-from ._errors import S3Error, S3FileNotFoundError, make_error
+from ._errors import S3Error, S3FileExistsError, S3FileNotFoundError, make_error
 from ._globbing import glob_relative, plan_glob
 from ._listing import iter_pages
 from ._pool import get_client
 from ._pure import PureS3Path, PureVersionedS3Path
 from ._stat import StatResult
 from ._target import Target
-from ._tree import delete_keys, delete_prefix, transfer_prefix
+from ._tree import DELETE_BATCH, delete_keys, delete_prefix, transfer_prefix
 from ._unsupported import NoLocalFilesystemMixin
 
 _P = TypeVar("_P", bound="AsyncS3Path")
@@ -111,11 +111,13 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         return cast("type[_P]", type(self)._listing_class())
 
     def _coerce_path(self: _P, other: str | os.PathLike[str] | PureS3Path) -> _P:
-        if isinstance(other, type(self)):
+        """``other`` as a path of this API (a plain one: a target never names a version)."""
+        cls = self._listing_type()
+        if isinstance(other, cls):
             return other
         if isinstance(other, PureS3Path):
-            return type(self)._from_parsed(other._root, other._parts, other._trailing)
-        return type(self)(other)
+            return cls._from_parsed(other._root, other._parts, other._trailing)
+        return cls(other)
 
     # -- metadata -------------------------------------------------------------------------
 
@@ -216,7 +218,12 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         return False
 
     async def samefile(self, other_path: str | os.PathLike[str] | PureS3Path) -> bool:
-        """True if ``other_path`` is this path and this path is an existing object."""
+        """True if ``other_path`` is this path and this path is an existing object.
+
+        A local path (``pathlib.Path``) is never the same file as an S3 object.
+        """
+        if _is_local(other_path):
+            return False
         other = self._coerce_path(other_path)
         return other == self and await self.is_file()
 
@@ -292,7 +299,8 @@ class AsyncS3Path(NoLocalFilesystemMixin):
           the directory is visible at once (``is_dir()`` is True). Its bucket must exist, or
           ``parents=True`` creates it too; intermediate prefixes need no objects of their own,
           since S3 prefixes exist implicitly. ``FileExistsError`` if the directory already has
-          keys below it, unless ``exist_ok``.
+          keys below it, unless ``exist_ok``, and if an object (a file) exists at the key, even
+          with ``exist_ok`` (as pathlib does).
         * ``/`` cannot be created: ``FileNotFoundError`` unless ``exist_ok``.
         """
         self._require_absolute()
@@ -322,6 +330,8 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             if exist_ok:
                 return
             raise FileExistsError(f"{self._uri}: directory already exists")
+        elif not request.key.endswith("/") and await self._head_or_none(request) is not None:
+            raise FileExistsError(f"{self._uri}: an object (a file) exists at this key")
         await _s3.put_object(
             request.client,
             request.uri,
@@ -601,10 +611,11 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         destination = self._coerce_path(target)
         source_key = self._require_key()
         destination._require_key()
-        if destination == self:
-            return destination
+        if destination.bucket == self.bucket and destination.key == source_key:
+            return destination  # the same key (however the path was spelt): nothing to do
         source = await self._request()
-        head = await self._head_or_none(source)
+        # A path ending in "/" names the directory, never its marker object alone.
+        head = None if source_key.endswith("/") else await self._head_or_none(source)
         dest = await destination._request()
         if head is not None:
             await copy_object(source, dest, head)
@@ -627,43 +638,54 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             )
         return destination
 
-    async def _move_to_local(self, target: os.PathLike[str]) -> pathlib.Path:
-        """Download this object, or every key below this "directory", then delete the source.
+    async def _to_local(self, target: os.PathLike[str], *, delete_source: bool) -> pathlib.Path:
+        """Download this object, or every key below this "directory" as a tree of files (and
+        directories for marker objects); for a move, delete each source after its download.
 
-        Each key is deleted only after its download completed; a failure leaves the keys not
-        yet downloaded where they were (and no partial local file).
+        The keys are all checked before anything is written: one whose name cannot be a local
+        file (a ``//``, ``.`` or ``..`` segment, a file that is also a directory, a marker with
+        content) raises ``ValueError`` and nothing moves. A failure part-way leaves the keys not
+        yet downloaded where they were, and no partial local file.
         """
         local = pathlib.Path(target)
         request = await self._request()
-        if await self._head_or_none(request) is not None:
+        if not request.key.endswith("/") and await self._head_or_none(request) is not None:
             await self.download_to(local)
-            await _s3.delete_object(
-                request.client, request.uri, request.bucket, request.key, request.params
-            )
+            if delete_source:
+                await _s3.delete_object(
+                    request.client, request.uri, request.bucket, request.key, request.params
+                )
             return local
         prefix = self._directory_prefix
-        moved = 0
-        async for page in iter_pages(
-            request.client, request.uri, request.bucket, prefix, params=request.params
-        ):
-            keys = [e.key for e in page.objects if not e.key.endswith("/")]
-
-            async def fetch(key: str) -> None:
-                destination = local.joinpath(*key[len(prefix) :].split("/"))
-                await aiofiles.os.makedirs(destination.parent, exist_ok=True)
-                source = self._listing_type()._from_listing(request.bucket, key)
-                await source.download_to(destination)
-
-            await map_bounded(fetch, keys, request.transfer.max_concurrency)
-            markers = [e.key for e in page.objects if e.key.endswith("/")]
-            await delete_keys(
-                request.client, request.uri, request.bucket, keys + markers, request.params
+        entries = [
+            entry
+            async for page in iter_pages(
+                request.client, request.uri, request.bucket, prefix, params=request.params
             )
-            moved += len(page.objects)
-        if not moved:
+            for entry in page.objects
+        ]
+        if not entries:
             raise make_error(
                 S3FileNotFoundError, self._uri, "no such object or directory", "ListObjectsV2"
             )
+        names = _local_names(self._uri, prefix, entries)
+        for entry in entries:
+            if entry.key.endswith("/"):
+                await aiofiles.os.makedirs(local.joinpath(*names[entry.key]), exist_ok=True)
+
+        async def fetch(key: str) -> None:
+            destination = local.joinpath(*names[key])
+            await aiofiles.os.makedirs(destination.parent, exist_ok=True)
+            await self._listing_type()._from_listing(request.bucket, key).download_to(destination)
+
+        for first in range(0, len(entries), DELETE_BATCH):
+            batch = [entry.key for entry in entries[first : first + DELETE_BATCH]]
+            files = [key for key in batch if not key.endswith("/")]
+            await map_bounded(fetch, files, request.transfer.max_concurrency)
+            if delete_source:
+                await delete_keys(
+                    request.client, request.uri, request.bucket, batch, request.params
+                )
         return local
 
     @overload
@@ -686,10 +708,13 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         overwritten, as POSIX ``rename`` does.
 
         A local ``pathlib.Path`` target downloads the object (or the directory's keys, as a
-        tree of files) there and then deletes the source; the local path is returned.
+        tree of files) there and then deletes the source; the local path is returned. Keys
+        that cannot be local file names (``//``, ``.`` or ``..`` segments, a name that is both
+        a file and a directory, a marker object with content) raise ``ValueError`` before
+        anything moves.
         """
         if _is_local(target):
-            return await self._move_to_local(target)  # type: ignore[arg-type]
+            return await self._to_local(target, delete_source=True)
         return await self._transfer(target, delete_source=True)
 
     @overload
@@ -712,19 +737,56 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         """Python 3.14's ``move``: :meth:`rename`, returning the new path."""
         return await self.rename(target)  # type: ignore[arg-type]
 
-    async def move_into(self: _P, target_dir: str | os.PathLike[str] | PureS3Path) -> _P:
-        """Move this path into the "directory" ``target_dir``, keeping its name."""
+    @overload
+    async def move_into(self, target_dir: pathlib.PurePath) -> pathlib.Path: ...
+
+    @overload
+    async def move_into(self: _P, target_dir: str | PureS3Path) -> _P: ...
+
+    async def move_into(
+        self: _P, target_dir: str | os.PathLike[str] | PureS3Path
+    ) -> _P | pathlib.Path:
+        """Move this path into the "directory" ``target_dir``, keeping its name.
+
+        A local ``pathlib.Path`` directory receives it as with :meth:`rename`.
+        """
+        if _is_local(target_dir):
+            local = pathlib.Path(target_dir) / self.name
+            return await self._to_local(local, delete_source=True)
         return await self._transfer(self._coerce_path(target_dir) / self.name, delete_source=True)
 
-    async def copy(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P:
+    @overload
+    async def copy(self, target: pathlib.PurePath) -> pathlib.Path: ...
+
+    @overload
+    async def copy(self: _P, target: str | PureS3Path) -> _P: ...
+
+    async def copy(self: _P, target: str | os.PathLike[str] | PureS3Path) -> _P | pathlib.Path:
         """Python 3.14's ``copy``: copy this object, or a whole "directory", to ``target``.
 
         The same machinery as :meth:`rename` without deleting the source; returns the target.
+        A local ``pathlib.Path`` target downloads it there (a tree of files for a directory).
         """
+        if _is_local(target):
+            return await self._to_local(target, delete_source=False)
         return await self._transfer(target, delete_source=False)
 
-    async def copy_into(self: _P, target_dir: str | os.PathLike[str] | PureS3Path) -> _P:
-        """Copy this path into the "directory" ``target_dir``, keeping its name."""
+    @overload
+    async def copy_into(self, target_dir: pathlib.PurePath) -> pathlib.Path: ...
+
+    @overload
+    async def copy_into(self: _P, target_dir: str | PureS3Path) -> _P: ...
+
+    async def copy_into(
+        self: _P, target_dir: str | os.PathLike[str] | PureS3Path
+    ) -> _P | pathlib.Path:
+        """Copy this path into the "directory" ``target_dir``, keeping its name.
+
+        A local ``pathlib.Path`` directory receives it as with :meth:`copy`.
+        """
+        if _is_local(target_dir):
+            local = pathlib.Path(target_dir) / self.name
+            return await self._to_local(local, delete_source=False)
         return await self._transfer(self._coerce_path(target_dir) / self.name, delete_source=False)
 
     # -- whole-object reads and writes ----------------------------------------------------
@@ -940,20 +1002,40 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         return await _transfer.download_file(await self._request(), local_path, self)
 
     async def touch(self, mode: int = 0o666, exist_ok: bool = True) -> None:
-        """Create an empty object if none exists; an existing object is left untouched.
+        """Create an empty object if nothing exists at this path; what exists is left untouched.
 
-        ``FileExistsError`` if the object exists and ``exist_ok`` is False. (s3path overwrote an
-        existing object with empty content; aios3path never loses data this way.)
+        ``FileExistsError`` if an object or a "directory" exists here and ``exist_ok`` is False.
+        The write is conditional (``If-None-Match: *``), so an object created meanwhile, or one
+        this caller may not read, is never overwritten. (s3path overwrote an existing object
+        with empty content; aios3path never loses data this way.)
         """
         self._require_key()
         request = await self._request()
-        if await self._head_or_none(request) is not None:
-            if exist_ok:
+        if not await self._object_or_directory_at(request):
+            try:
+                await _s3.put_object(
+                    request.client,
+                    request.uri,
+                    request.bucket,
+                    request.key,
+                    b"",
+                    {**request.params, "IfNoneMatch": "*"},
+                )
                 return
-            raise FileExistsError(f"{self._uri}: object already exists")
-        await _s3.put_object(
-            request.client, request.uri, request.bucket, request.key, b"", request.params
-        )
+            except S3FileExistsError:
+                pass  # 412: an object is there after all
+        if not exist_ok:
+            raise FileExistsError(f"{self._uri}: already exists")
+
+    async def _object_or_directory_at(self, request: Target) -> bool:
+        """Whether an object or keys below ``key/`` are visible to this caller (a denied
+        listing counts as none: the conditional write that follows still protects objects)."""
+        if await self._head_or_none(request) is not None:
+            return True
+        try:
+            return await self._has_children(request)
+        except PermissionError:
+            return False
 
     async def unlink(self, missing_ok: bool = False) -> None:
         """Delete the object at this key.
@@ -1032,6 +1114,44 @@ def _recursive_pattern(pattern: str) -> str:
     return "**/" + pattern
 
 
-def _is_local(target: object) -> bool:
+def _local_names(uri: str, prefix: str, entries: list[Any]) -> dict[str, tuple[str, ...]]:
+    """The local path segments of every listed key below ``prefix`` (markers: directories).
+
+    ``ValueError`` (naming the key) for a key that cannot map to its own local file: an empty,
+    ``.`` or ``..`` segment (``a//b``, ``./a``, ``../x``) would land on another key's file or
+    outside the target, a name used both as a file and as a directory cannot be both, and a
+    marker object with content cannot become a directory.
+    """
+    names: dict[str, tuple[str, ...]] = {}
+    directories: set[tuple[str, ...]] = set()
+    for entry in entries:
+        relative = entry.key[len(prefix) :]
+        marker = relative.endswith("/") or not relative
+        segments = tuple(relative.rstrip("/").split("/")) if relative.rstrip("/") else ()
+        bad = next((part for part in segments if part in ("", ".", "..")), None)
+        if bad is not None:
+            raise ValueError(
+                f"{uri}: key {entry.key!r} has the segment {bad!r}, which no local file name"
+                " can keep; nothing was moved"
+            )
+        if marker and entry.size:
+            raise ValueError(
+                f"{uri}: {entry.key!r} is a directory marker with {entry.size} bytes of content,"
+                " which a local directory cannot keep; nothing was moved"
+            )
+        names[entry.key] = segments
+        # A marker is a directory with its ancestors; a file makes only its ancestors ones.
+        last = len(segments) if marker else len(segments) - 1
+        directories.update(segments[:end] for end in range(1, last + 1))
+    for key, segments in names.items():
+        if segments and not key.endswith("/") and segments in directories:
+            raise ValueError(
+                f"{uri}: {key!r} is both a file and a directory below it, which a local file"
+                " system cannot hold; nothing was moved"
+            )
+    return names
+
+
+def _is_local(target: object) -> TypeGuard[os.PathLike[str]]:
     """True for a local path object (``pathlib.Path`` and friends); a ``str`` stays an S3 path."""
     return isinstance(target, os.PathLike) and not isinstance(target, PureS3Path)

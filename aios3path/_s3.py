@@ -438,16 +438,18 @@ async def copy_object(
     params: Mapping[str, Any] = {},
     *,
     source_etag: str | None = None,
+    source_version_id: str | None = None,
 ) -> dict[str, Any]:
     """Server-side ``CopyObject`` (objects up to 5 GiB), keeping the source's metadata.
 
     The target's registered parameters that concern storage (encryption, storage class, ACL…)
-    apply; those that describe content are left out so the copy keeps the source's.
+    apply; those that describe content are left out so the copy keeps the source's. With
+    ``source_version_id`` that version of the source is copied (else its latest).
     """
     arguments: dict[str, Any] = {
         "Bucket": bucket,
         "Key": key,
-        "CopySource": {"Bucket": source_bucket, "Key": source_key},
+        "CopySource": _copy_source(source_bucket, source_key, source_version_id),
         "MetadataDirective": "COPY",
     }
     if source_etag:
@@ -459,13 +461,20 @@ async def copy_object(
             wire = {k: v for k, v in arguments.items() if k not in _COPY_ADDRESS}
             with contextlib.suppress(Unsupported):
                 return await lean.copy_object(
-                    bucket, key, source_bucket, source_key, {**wire, **extra}
+                    bucket, key, source_bucket, source_key, {**wire, **extra}, source_version_id
                 )
         response: dict[str, Any] = await client.copy_object(**arguments, **extra)
         return response
 
 
 _COPY_ADDRESS = frozenset({"Bucket", "Key", "CopySource"})
+
+
+def _copy_source(bucket: str, key: str, version_id: str | None) -> dict[str, str]:
+    source = {"Bucket": bucket, "Key": key}
+    if version_id:
+        source["VersionId"] = version_id
+    return source
 
 
 @contextlib.contextmanager
@@ -576,14 +585,16 @@ async def upload_part_copy(
     byte_range: tuple[int, int],
     *,
     source_etag: str | None = None,
+    source_version_id: str | None = None,
 ) -> dict[str, Any]:
-    """``UploadPartCopy`` of bytes ``start..end`` (inclusive) of the source object."""
+    """``UploadPartCopy`` of bytes ``start..end`` (inclusive) of the source object (of its
+    version ``source_version_id``, if given)."""
     arguments: dict[str, Any] = {
         "Bucket": bucket,
         "Key": key,
         "UploadId": upload_id,
         "PartNumber": part_number,
-        "CopySource": {"Bucket": source_bucket, "Key": source_key},
+        "CopySource": _copy_source(source_bucket, source_key, source_version_id),
         "CopySourceRange": f"bytes={byte_range[0]}-{byte_range[1]}",
     }
     if source_etag:

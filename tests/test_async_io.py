@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from aios3path import AsyncS3Path, S3FileNotFoundError, StatResult
 
 from ._helpers import keys_of, put
-from ._proxy import CountingProxy
+from ._proxy import CountingProxy, http_response
 
 
 async def test_write_then_read_bytes_round_trips(bucket: AsyncS3Path) -> None:
@@ -254,6 +254,47 @@ async def test_touch_creates_an_empty_object_and_keeps_existing_content(
     assert await path.read_bytes() == b"content"
     with pytest.raises(FileExistsError):
         await path.touch(exist_ok=False)
+
+
+async def test_touch_leaves_a_directory_as_it_is_or_refuses_it(
+    bucket: AsyncS3Path, boto3_client: Any
+) -> None:
+    put(boto3_client, bucket.bucket, "d/x", "x")
+    await (bucket / "d").touch()  # as pathlib touches a directory: nothing to create
+    with pytest.raises(FileExistsError):
+        await (bucket / "d").touch(exist_ok=False)
+    assert keys_of(boto3_client, bucket.bucket) == ["d/x"]
+
+
+async def test_touch_never_overwrites_an_object_it_cannot_see(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
+) -> None:
+    """A caller allowed to write but not to read gets 403 from HeadObject: the conditional
+    write (If-None-Match: *) still keeps the object."""
+    put(boto3_client, bucket.bucket, "logs/app.log", "IMPORTANT LOG DATA")
+    denied = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+    counter.inject = lambda request: (
+        http_response(403, "Forbidden", denied, Content_Type="application/xml")
+        if request.operation in ("HeadObject", "ListObjectsV2")
+        else None
+    )
+    await (bucket / "logs" / "app.log").touch()
+    with pytest.raises(FileExistsError):
+        await (bucket / "logs" / "app.log").touch(exist_ok=False)
+    counter.inject = None
+    assert await (bucket / "logs" / "app.log").read_text() == "IMPORTANT LOG DATA"
+    puts = [r for r in counter.requests if r.operation == "PutObject"]
+    assert len(puts) == 2 and all(r.headers["if-none-match"] == "*" for r in puts)
+
+
+async def test_mkdir_where_an_object_is_refuses_even_with_exist_ok(
+    bucket: AsyncS3Path, boto3_client: Any
+) -> None:
+    put(boto3_client, bucket.bucket, "f", "x")
+    for exist_ok in (False, True):
+        with pytest.raises(FileExistsError, match="an object"):
+            await (bucket / "f").mkdir(exist_ok=exist_ok)
+    assert keys_of(boto3_client, bucket.bucket) == ["f"]
 
 
 async def test_unlink(bucket: AsyncS3Path, boto3_client: Any) -> None:

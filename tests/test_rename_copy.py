@@ -497,6 +497,34 @@ async def test_marker_objects_of_a_prefix_go_with_it(
     assert _read(boto3_client, bucket_name, "new/sub/b.txt") == b"docs/sub/b.txt"
 
 
+@pytest.mark.parametrize("method", ["rename", "copy"])
+async def test_a_path_ending_in_a_slash_moves_the_directory_not_just_its_marker(
+    api: Api, bucket_name: str, boto3_client: Any, method: str
+) -> None:
+    for key in ("dir/", "dir/f.txt"):
+        put(boto3_client, bucket_name, key, "" if key.endswith("/") else "data")
+    source = api.cls.from_uri(f"s3://{bucket_name}/dir/")
+    await api.call(source, method, api.cls.from_uri(f"s3://{bucket_name}/new/"))
+    kept = ["dir/", "dir/f.txt"] if method == "copy" else []
+    assert sorted(keys_of(boto3_client, bucket_name)) == sorted([*kept, "new/", "new/f.txt"])
+
+
+async def test_a_directory_renamed_onto_its_own_key_spelt_otherwise_stays(
+    bucket: AsyncS3Path, boto3_client: Any
+) -> None:
+    """``k//x``'s parent and ``s3://b/k/`` both have the key ``k/``: the same directory."""
+    put(boto3_client, bucket.bucket, "k/", "marker with content")
+    put(boto3_client, bucket.bucket, "k//x", "data")
+    register_configuration_parameter(
+        PureS3Path("/", bucket.bucket), parameters={"Metadata": {"changed": "yes"}}
+    )
+    child = AsyncS3Path.from_bucket_key(bucket.bucket, "k//x").parent
+    assert child.key == "k/"
+    await child.rename(AsyncS3Path.from_uri(f"s3://{bucket.bucket}/k/"))
+    assert sorted(keys_of(boto3_client, bucket.bucket)) == ["k/", "k//x"]
+    assert _read(boto3_client, bucket.bucket, "k/") == b"marker with content"
+
+
 async def test_copy_into_and_move_into_a_directory(
     api: Api, bucket_name: str, boto3_client: Any
 ) -> None:

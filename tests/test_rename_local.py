@@ -1,7 +1,13 @@
-"""rename/replace/move to a local pathlib.Path download, then delete the source."""
+"""S3 paths moved or copied to a local ``pathlib.Path``: a download (then, for a move, a delete).
+
+rename/replace/move/move_into delete the sources once downloaded; copy/copy_into keep them.
+A directory becomes a tree of files, its marker objects empty directories. Keys that cannot
+map one-to-one onto local files are refused before anything moves.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,10 @@ async def test_renaming_an_object_to_a_local_path_downloads_it(
     assert keys_of(boto3_client, bucket.bucket) == []
 
 
+def _entries_below(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
 def _files_below(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
@@ -32,7 +42,7 @@ async def test_renaming_a_prefix_to_a_local_directory_downloads_the_tree(
     bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path
 ) -> None:
     for key in ["logs/", "logs/a.txt", "logs/2024/b.txt", "logs2/keep.txt"]:
-        put(boto3_client, bucket.bucket, key, key)
+        put(boto3_client, bucket.bucket, key, "" if key.endswith("/") else key)
     await (bucket / "logs").replace(tmp_path / "logs")
     assert _files_below(tmp_path) == ["logs/2024/b.txt", "logs/a.txt"]
     assert (tmp_path / "logs" / "2024" / "b.txt").read_text() == "logs/2024/b.txt"
@@ -57,3 +67,80 @@ async def test_renaming_nothing_to_a_local_path_is_file_not_found(
     with pytest.raises(FileNotFoundError):
         await (bucket / "missing").rename(tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+async def test_marker_objects_become_empty_local_directories(
+    bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path
+) -> None:
+    for key, body in [("d/", ""), ("d/empty/", ""), ("d/sub/f.txt", "F")]:
+        put(boto3_client, bucket.bucket, key, body)
+    await (bucket / "d").rename(tmp_path / "d")
+    assert (tmp_path / "d" / "empty").is_dir()
+    assert list((tmp_path / "d" / "empty").iterdir()) == []
+    assert (tmp_path / "d" / "sub" / "f.txt").read_text() == "F"
+    assert keys_of(boto3_client, bucket.bucket) == []
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (["d/a/b", "d/a//b"], "'d/a//b' has the segment ''"),
+        (["d/a/c", "d/a/./c"], "'d/a/./c' has the segment '.'"),
+        (["d/ok", "d/../../escaped.txt"], "'d/../../escaped.txt' has the segment '..'"),
+        (["d/a", "d/a/b"], "'d/a' is both a file and a directory"),
+        (["d/a", "d/a/"], "'d/a' is both a file and a directory"),
+    ],
+    ids=["double-slash", "dot", "dot-dot", "file-and-directory", "file-and-marker"],
+)
+async def test_keys_that_cannot_be_local_files_are_refused_before_anything_moves(
+    bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path, keys: list[str], message: str
+) -> None:
+    """Two keys landing on one file (or outside the target) would lose one of them."""
+    for key in keys:
+        put(boto3_client, bucket.bucket, key, "" if key.endswith("/") else key)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        await (bucket / "d").rename(tmp_path / "sub" / "out")
+    assert sorted(keys_of(boto3_client, bucket.bucket)) == sorted(keys)
+    assert _entries_below(tmp_path) == []  # not even a directory was made
+
+
+async def test_a_marker_with_content_is_refused_rather_than_dropped(
+    bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path
+) -> None:
+    put(boto3_client, bucket.bucket, "d/sub/", "notes kept in the marker")
+    put(boto3_client, bucket.bucket, "d/f", "F")
+    with pytest.raises(ValueError, match="'d/sub/' is a directory marker with 24 bytes"):
+        await (bucket / "d").rename(tmp_path / "d")
+    assert sorted(keys_of(boto3_client, bucket.bucket)) == ["d/f", "d/sub/"]
+    assert not (tmp_path / "d").exists()
+
+
+async def test_copying_to_a_local_path_downloads_and_keeps_the_sources(
+    bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path
+) -> None:
+    put(boto3_client, bucket.bucket, "d/a.txt", "A")
+    put(boto3_client, bucket.bucket, "d/sub/b.txt", "B")
+    copied = await (bucket / "d" / "a.txt").copy(tmp_path / "a.txt")
+    assert copied == tmp_path / "a.txt" and copied.read_text() == "A"
+    tree = await (bucket / "d").copy_into(tmp_path / "into")
+    assert tree == tmp_path / "into" / "d"
+    assert _files_below(tree) == ["a.txt", "sub/b.txt"]
+    assert sorted(keys_of(boto3_client, bucket.bucket)) == ["d/a.txt", "d/sub/b.txt"]
+
+
+def test_sync_move_into_a_local_directory_keeps_the_name(
+    sync_bucket: S3Path, boto3_client: Any, tmp_path: Path
+) -> None:
+    put(boto3_client, sync_bucket.bucket, "report.csv", "r")
+    moved = (sync_bucket / "report.csv").move_into(tmp_path)
+    assert moved == tmp_path / "report.csv" and isinstance(moved, Path)
+    assert moved.read_text() == "r"
+    assert keys_of(boto3_client, sync_bucket.bucket) == []
+
+
+async def test_a_local_path_is_never_the_same_file_as_an_object(
+    bucket: AsyncS3Path, boto3_client: Any
+) -> None:
+    put(boto3_client, bucket.bucket, "f", "x")
+    assert await (bucket / "f").samefile(bucket / "f")
+    assert not await (bucket / "f").samefile(Path(f"/{bucket.bucket}/f"))
