@@ -5,9 +5,15 @@
 * Different endpoints: ranged GETs from the source feed ``PutObject`` or a multipart upload
   on the target, at most ``max_concurrency`` parts in memory.
 
-The copy keeps the source's content type and user metadata; the target prefix's registered
-parameters that concern storage (encryption, storage class, …) apply. A failed or cancelled
-multipart copy is aborted, leaving no parts behind.
+The copy keeps the source's content type, content headers, user metadata and tags (unless
+the target's registered parameters set ``Tagging``); the target prefix's registered
+parameters that concern storage (encryption, storage class, …) apply. Parts are at least
+S3's 5 MiB minimum, whatever the configured part size. A failed or cancelled multipart copy
+is aborted, leaving no parts behind.
+
+Shared with the writers and uploads: :func:`kept_arguments` (what a rewrite of an object
+needs to keep its attributes) and :func:`start_multipart_upload` (a
+``CreateMultipartUpload`` that a cancellation cannot orphan).
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from . import _s3
 from ._concurrency import map_bounded
+from ._errors import s3_errors
 from ._target import Target
-from ._transfer_config import part_ranges
+from ._transfer_config import MIN_PART_SIZE, part_ranges
 
 _CONTENT_HEADERS = (
     "ContentType",
@@ -42,24 +50,101 @@ def storage_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k not in _s3.CONTENT_ARGUMENTS}
 
 
-async def _multipart(
+def _tag_count(head: Mapping[str, Any]) -> int:
+    """The number of tags a ``HeadObject`` reports (``x-amz-tagging-count``; 0 if absent)."""
+    count = head.get("TagCount")
+    if count is None:  # the lean path keeps it among the raw headers
+        count = head.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-tagging-count")
+    return int(count or 0)
+
+
+async def tagging(source: Target, head: Mapping[str, Any]) -> str | None:
+    """The tags of the object ``source`` (whose ``HeadObject`` is ``head``), as ``Tagging=``.
+
+    One ``GetObjectTagging``, sent only when the HEAD reports tags (their count,
+    ``x-amz-tagging-count``, comes with the HEAD of a tagged object on S3 and moto); ``None``
+    without tags. A store that does not report the count has its tags left behind.
+    """
+    if _tag_count(head) <= 0:
+        return None
+    with s3_errors(source.uri):
+        extra = _s3._accepted(source.client, "GetObjectTagging", source.params, "Bucket", "Key")
+        response = await source.client.get_object_tagging(
+            Bucket=source.bucket, Key=source.key, **extra
+        )
+    tags = [(tag["Key"], tag["Value"]) for tag in response.get("TagSet", ())]
+    return urlencode(tags, quote_via=quote) if tags else None
+
+
+async def kept_arguments(
+    source: Target, head: Mapping[str, Any], params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The arguments that give a new write the attributes of the object ``source``.
+
+    Its content type and other content headers, its user metadata (from ``head``, its
+    ``HeadObject``) and its tags (see :func:`tagging`), except the tags when the write's
+    ``params`` set ``Tagging`` themselves.
+    """
+    arguments = content_arguments(head)
+    if "Tagging" not in params:
+        tags = await tagging(source, head)
+        if tags is not None:
+            arguments["Tagging"] = tags
+    return arguments
+
+
+#: Clean-ups that outlive their cancelled callers (referenced here until they end).
+_CLEANUPS: set[asyncio.Future[Any]] = set()
+
+
+async def start_multipart_upload(
+    target: Target, params: Mapping[str, Any], **arguments: Any
+) -> str:
+    """``CreateMultipartUpload`` of ``target`` that a cancellation cannot orphan.
+
+    Returns the upload id. A request cancelled on its way may have created the upload all
+    the same (the server got it; its answer had not arrived), and nobody would know its id.
+    So the request is shielded: when the caller is cancelled meanwhile, the request runs to
+    its end and the upload it created is aborted before ``CancelledError`` propagates.
+    """
+    creating = asyncio.ensure_future(
+        _s3.create_multipart_upload(
+            target.client, target.uri, target.bucket, target.key, params, **arguments
+        )
+    )
+    try:
+        return await asyncio.shield(creating)
+    except asyncio.CancelledError:
+        cleanup = asyncio.ensure_future(_abort_created(target, creating))
+        _CLEANUPS.add(cleanup)
+        cleanup.add_done_callback(_CLEANUPS.discard)
+        await asyncio.shield(cleanup)  # a second cancellation leaves it running on its own
+        raise
+
+
+async def _abort_created(target: Target, creating: asyncio.Future[str]) -> None:
+    """Abort the upload ``creating`` makes, if it makes one (errors are nobody's to see)."""
+    with contextlib.suppress(Exception):
+        upload_id = await creating
+        await _s3.abort_multipart_upload(
+            target.client, target.uri, target.bucket, target.key, upload_id
+        )
+
+
+async def multipart_upload(
     target: Target,
-    head: Mapping[str, Any],
+    params: Mapping[str, Any],
+    arguments: Mapping[str, Any],
     ranges: list[tuple[int, int, int]],
     send_part: Callable[[str, tuple[int, int, int]], Awaitable[dict[str, Any]]],
 ) -> None:
     """Create a multipart upload, send every range through ``send_part``, complete it.
 
-    Any failure or cancellation aborts the upload before the error propagates.
+    ``params`` (registered parameters) and ``arguments`` go to ``CreateMultipartUpload``;
+    at most ``max_concurrency`` parts are sent at once. Any failure or cancellation aborts
+    the upload before the error propagates.
     """
-    upload_id = await _s3.create_multipart_upload(
-        target.client,
-        target.uri,
-        target.bucket,
-        target.key,
-        storage_parameters(target.params),
-        **content_arguments(head),
-    )
+    upload_id = await start_multipart_upload(target, params, **arguments)
     try:
         parts = await map_bounded(
             lambda r: send_part(upload_id, r), ranges, target.transfer.max_concurrency
@@ -83,6 +168,7 @@ async def copy_object(source: Target, target: Target, head: Mapping[str, Any]) -
     size = int(head.get("ContentLength", 0))
     etag = head.get("ETag")
     config = target.transfer
+    version_id = source.params.get("VersionId")  # a versioned path copies its version
     if source.same_endpoint(target):
         if size <= config.multipart_copy_threshold:
             await _s3.copy_object(
@@ -94,6 +180,7 @@ async def copy_object(source: Target, target: Target, head: Mapping[str, Any]) -
                 source.key,
                 target.params,
                 source_etag=etag,
+                source_version_id=version_id,
             )
             return
 
@@ -109,10 +196,17 @@ async def copy_object(source: Target, target: Target, head: Mapping[str, Any]) -
                 source.key,
                 (r[1], r[2]),
                 source_etag=etag,
+                source_version_id=version_id,
             )
 
-        part = config.part_size_for(size, config.multipart_copy_chunksize)
-        await _multipart(target, head, part_ranges(0, size, part), copy_part)
+        part = max(config.part_size_for(size, config.multipart_copy_chunksize), MIN_PART_SIZE)
+        await multipart_upload(
+            target,
+            storage_parameters(target.params),
+            await kept_arguments(source, head, target.params),
+            part_ranges(0, size, part),
+            copy_part,
+        )
         return
     await _stream_copy(source, target, head, size)
 
@@ -122,6 +216,7 @@ async def _stream_copy(source: Target, target: Target, head: Mapping[str, Any], 
     config = target.transfer
     get_params = {"IfMatch": head["ETag"]} if head.get("ETag") else {}
     get_params.update(source.params)
+    arguments = await kept_arguments(source, head, target.params)
     if size <= config.multipart_threshold:
         body = await _s3.get_object(
             source.client, source.uri, source.bucket, source.key, get_params
@@ -133,7 +228,7 @@ async def _stream_copy(source: Target, target: Target, head: Mapping[str, Any], 
             target.key,
             body,
             storage_parameters(target.params),
-            **content_arguments(head),
+            **arguments,
         )
         return
 
@@ -150,5 +245,7 @@ async def _stream_copy(source: Target, target: Target, head: Mapping[str, Any], 
             target.client, target.uri, target.bucket, target.key, upload_id, r[0], data
         )
 
-    part = config.part_size_for(size)
-    await _multipart(target, head, part_ranges(0, size, part), move_part)
+    part = max(config.part_size_for(size), MIN_PART_SIZE)
+    await multipart_upload(
+        target, storage_parameters(target.params), arguments, part_ranges(0, size, part), move_part
+    )

@@ -55,10 +55,11 @@ from types import TracebackType
 from typing import Any, Concatenate, Generic, Literal, ParamSpec, TypeVar, cast
 
 from . import _s3
+from ._copy import kept_arguments, start_multipart_upload
 from ._errors import S3Error, S3FileExistsError, S3FileNotFoundError, S3PermissionError, make_error
 from ._stat import StatResult
 from ._target import Target
-from ._transfer_config import AUTO_READ_AHEAD, MIN_PART_SIZE, SLOW_STREAM
+from ._transfer_config import AUTO_READ_AHEAD, DISTANT_STORE, MIN_PART_SIZE, SLOW_STREAM
 
 _F = TypeVar("_F")
 _L = TypeVar("_L", str, bytes)
@@ -464,8 +465,9 @@ class S3ObjectReader(_LineReader[bytes]):
 
     Sequential reading streams one ranged GET for the rest of the object, read as it
     arrives (a few MiB buffered at most; a connection that breaks resumes where it stopped).
-    Once a part has come through it, the stream is judged: if reads waited on it and it
-    carried under ``SLOW_STREAM`` bytes a second (``read_ahead=None``, the default), the
+    Once two parts have come through it, the stream is judged: if its response head took
+    ``DISTANT_STORE`` seconds or more, reads waited on it and it carried under
+    ``SLOW_STREAM`` bytes a second (``read_ahead=None``, the default), the
     parts after the current one are fetched in parallel, ``min(max_concurrency,
     AUTO_READ_AHEAD)`` ahead, while the stream finishes its part; ``read_ahead=0`` keeps
     the stream. With ``read_ahead`` set to 1 or more it instead keeps that many whole parts
@@ -509,6 +511,7 @@ class S3ObjectReader(_LineReader[bytes]):
         self._stream_failed_at = 0
         self._stream_until = size  # where the stream hands over to parts (after a switch)
         self._stream_waited = 0.0  # seconds reads waited on the stream, since _stream_from
+        self._stream_latency = 0.0  # seconds from the stream's request to its response head
         self._stream_from = 0
         self._judge_at = 0  # the next position at which to judge the stream's speed
         self._reading = asyncio.Lock()
@@ -529,12 +532,13 @@ class S3ObjectReader(_LineReader[bytes]):
             head = await head_for_open(target)
             size = int(head.get("ContentLength", 0))
             return cls(target, size, head.get("ETag"), mode=mode, head=head)
+        asked = time.monotonic()
         body = await _s3.start_object(
             target.client, target.uri, target.bucket, target.key, target.params
         )
         reader = cls(target, body.content_length, body.etag, mode=mode, head=body.response)
         reader._stream = body
-        reader._measure_stream_from(0)
+        reader._measure_stream_from(0, time.monotonic() - asked)
         return reader
 
     @property
@@ -628,15 +632,18 @@ class S3ObjectReader(_LineReader[bytes]):
         return True
 
     def _judge_stream_at(self, position: int) -> None:
-        """Once a part, see whether the stream is one slow connection; if so, fetch the
-        parts after the current one in parallel (the stream still serves this part)."""
+        """Once a part (from two parts in), see whether the stream is one slow connection to
+        a distant store; if so, fetch the parts after the current one in parallel (the stream
+        still serves this part). The first megabytes of a stream say little (a slow start),
+        and a store on a busy machine nearby is slow for want of CPU, which more connections
+        do not give it: its response heads come within a few milliseconds."""
         self._judge_at = position + self._part
         if not self._judge_stream:
             return
         seen = position - self._stream_from
-        if seen < self._part or self.size - position <= 2 * self._part:
+        if seen < 2 * self._part or self.size - position <= 2 * self._part:
             return  # too little seen to judge, or too little left to gain
-        if seen < SLOW_STREAM * self._stream_waited:
+        if self._stream_latency >= DISTANT_STORE and seen < SLOW_STREAM * self._stream_waited:
             self._judge_stream = False
             self._window = self._auto_window
             next_part = position // self._part + 1
@@ -685,6 +692,7 @@ class S3ObjectReader(_LineReader[bytes]):
 
     async def _open_stream(self, position: int) -> _s3.ObjectBody:
         target = self._target
+        asked = time.monotonic()
         with pinned_to(target, self.etag):
             stream = await _s3.start_object(
                 target.client,
@@ -707,13 +715,15 @@ class S3ObjectReader(_LineReader[bytes]):
         self._stream = stream
         self._stream_at = position
         self._stream_shown = 0
-        self._measure_stream_from(position)
+        self._measure_stream_from(position, time.monotonic() - asked)
         return stream
 
-    def _measure_stream_from(self, position: int) -> None:
-        """Judge the stream's speed from ``position`` on (a new stream, a new measure)."""
+    def _measure_stream_from(self, position: int, first_byte_after: float) -> None:
+        """Judge the stream's speed from ``position`` on (a new stream, a new measure), its
+        response head having come ``first_byte_after`` seconds after the request."""
         self._stream_from = position
         self._stream_waited = 0.0
+        self._stream_latency = first_byte_after
         self._judge_at = position + self._part
 
     def _close_stream(self) -> None:
@@ -931,7 +941,9 @@ class S3ObjectWriter(_AsyncFile):
 
         ``"x"`` fails with ``FileExistsError`` at once if the object exists (one ``HeadObject``)
         and writes conditionally (``If-None-Match: *``), so an object created meanwhile is not
-        overwritten either. ``"a"`` continues an existing object (see :meth:`_start_append`).
+        overwritten either. ``"a"`` continues an existing object (see :meth:`_start_append`),
+        keeping its content type and other content headers, user metadata and tags (registered
+        parameters apply over them).
         """
         if kind == "w":
             return cls(target, mode=mode)
@@ -944,6 +956,10 @@ class S3ObjectWriter(_AsyncFile):
             return cls(target, mode=mode, exclusive=True)
         if head is None:  # appending to nothing creates the object, unless it appears meanwhile
             return cls(target, mode=mode, exclusive=True)
+        # The rewritten object keeps the old one's content headers, metadata and tags; the
+        # registered parameters still apply over them.
+        kept = await kept_arguments(target, head, target.params)
+        target = target.with_parameters({k: v for k, v in kept.items() if k not in target.params})
         writer = cls(target, mode=mode)
         try:
             await writer._start_append(int(head.get("ContentLength", 0)), head.get("ETag"))
@@ -1069,9 +1085,7 @@ class S3ObjectWriter(_AsyncFile):
 
     async def _start_upload(self) -> None:
         target = self._target
-        self._upload_id = await _s3.create_multipart_upload(
-            target.client, target.uri, target.bucket, target.key, target.params
-        )
+        self._upload_id = await start_multipart_upload(target, target.params)
         loop = asyncio.get_running_loop()
         self._orphan_guard = weakref.finalize(
             self, _abort_orphaned_upload, loop, target, self._upload_id

@@ -5,7 +5,8 @@ Objects above ``multipart_threshold`` move in parts of ``multipart_chunksize`` b
 cancellation), downloads by ranged GETs pinned to the ETag seen first (``If-Match``). Local
 file I/O goes through :mod:`aiofiles`, so the event loop never blocks on the disk; a download
 writes a temporary file next to the target and renames it into place at the end, so a failed
-download leaves no partial file.
+download leaves no partial file. Over an existing file the download keeps that file's
+permissions, and a symbolic link is written through (the file it leads to is replaced).
 
 Progress: the ``callback_class`` registered for the S3 path is instantiated once per transfer
 with the *source* (the local path as a ``str`` for uploads, an ``S3Path`` for downloads; in a
@@ -23,6 +24,7 @@ import asyncio
 import contextlib
 import io
 import os
+import stat
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
@@ -32,6 +34,7 @@ import aiofiles.os
 
 from . import _s3
 from ._concurrency import map_bounded
+from ._copy import multipart_upload
 from ._errors import S3ValueError
 from ._file import (
     BandwidthLimiter,
@@ -218,47 +221,31 @@ async def upload_file(target: Target, local_path: str | os.PathLike[str]) -> int
             progress(len(body))
         return len(body)
     part = max(config.part_size_for(size), MIN_PART_SIZE)
-    upload_id = await _s3.create_multipart_upload(
-        target.client, target.uri, target.bucket, target.key, target.params
-    )
-    try:
 
-        async def send(r: tuple[int, int, int]) -> dict[str, Any]:
-            number, first, last = r
-            async with _open_file(source, "rb") as file:
-                await file.seek(first)
-                body = await file.read(last - first + 1)
-            if len(body) != last - first + 1:
-                raise OSError(f"{source}: the file changed size during the upload")
-            if limiter is not None:
-                await limiter.consume(len(body))
-            sent = await _s3.upload_part(
-                target.client,
-                target.uri,
-                target.bucket,
-                target.key,
-                upload_id,
-                number,
-                as_body(body),
-                target.params,
-            )
-            if progress is not None:
-                progress(len(body))
-            return sent
+    async def send(upload_id: str, r: tuple[int, int, int]) -> dict[str, Any]:
+        number, first, last = r
+        async with _open_file(source, "rb") as file:
+            await file.seek(first)
+            body = await file.read(last - first + 1)
+        if len(body) != last - first + 1:
+            raise OSError(f"{source}: the file changed size during the upload")
+        if limiter is not None:
+            await limiter.consume(len(body))
+        sent = await _s3.upload_part(
+            target.client,
+            target.uri,
+            target.bucket,
+            target.key,
+            upload_id,
+            number,
+            as_body(body),
+            target.params,
+        )
+        if progress is not None:
+            progress(len(body))
+        return sent
 
-        parts = await map_bounded(send, part_ranges(0, size, part), config.max_concurrency)
-        await _s3.complete_multipart_upload(
-            target.client, target.uri, target.bucket, target.key, upload_id, parts
-        )
-    except BaseException:
-        cleanup = asyncio.ensure_future(
-            _s3.abort_multipart_upload(
-                target.client, target.uri, target.bucket, target.key, upload_id
-            )
-        )
-        with contextlib.suppress(Exception):  # the original error matters more
-            await asyncio.shield(cleanup)
-        raise
+    await multipart_upload(target, target.params, {}, part_ranges(0, size, part), send)
     return size
 
 
@@ -273,10 +260,15 @@ async def download_file(
     call (its own ``aiofiles`` handle per part; with ``max_bandwidth`` set, parts are streamed
     in 256 KiB chunks instead). The temporary file replaces the target only when every
     part arrived; on any failure or cancellation it is removed, leaving the target untouched.
-    ``source`` (the ``AsyncS3Path``) is handed to the progress callback as an ``S3Path``.
+    A target that is a symbolic link is written through: the temporary file goes next to the
+    file the link resolves to and replaces that file. The new file keeps the permission bits of
+    the one it replaces (a new file gets the umask's). ``source`` (the ``AsyncS3Path``) is
+    handed to the progress callback as an ``S3Path``.
     Memory: one part per part in flight (``max_concurrency`` x ``multipart_chunksize``).
     """
-    destination = os.fspath(local_path)
+    # Through symbolic links: the file they lead to is the one replaced (in a worker thread,
+    # since resolving reads the file system).
+    destination = await asyncio.to_thread(os.path.realpath, os.fspath(local_path))
     config = target.transfer
     head = await head_for_open(target)
     size, etag = int(head.get("ContentLength", 0)), head.get("ETag")
@@ -303,12 +295,25 @@ async def download_file(
                 await _receive_range(target, temporary, r[1], r[2], etag, limiter, progress, spares)
 
             await map_bounded(receive, ranges, config.max_concurrency)
+        await _take_mode(temporary, destination)
         await aiofiles.os.replace(temporary, destination)
     except BaseException:
         with contextlib.suppress(OSError):
             await asyncio.shield(aiofiles.os.remove(temporary))
         raise
     return size
+
+
+async def _take_mode(temporary: str, replaced: str) -> None:
+    """Give ``temporary`` the permission bits of ``replaced``, the file it is to replace.
+
+    Nothing to do when there is no such file: the temporary file has the umask's mode.
+    """
+    try:
+        mode = (await aiofiles.os.stat(replaced)).st_mode
+    except FileNotFoundError:
+        return
+    await asyncio.to_thread(os.chmod, temporary, stat.S_IMODE(mode))
 
 
 async def _receive_range(

@@ -26,6 +26,11 @@ MAX_PARTS = 10_000
 #: instead. One connection to S3 carries some 50-150 MB/s; to a store on the same machine or
 #: network, several hundred MB/s to GB/s, where one stream keeps up with most readers.
 SLOW_STREAM = 192 * MiB
+#: ...but only from a distant store: one whose response head came this many seconds or more
+#: after the request (S3's first bytes come after some 20-200 ms; a store on the same machine
+#: or network answers within a few ms, even on a busy machine, where a slow stream is the
+#: store's want of CPU, and parallel parts would not help).
+DISTANT_STORE = 0.02
 #: How many parts ahead such a reader fetches (at most ``max_concurrency``).
 AUTO_READ_AHEAD = 4
 
@@ -40,12 +45,13 @@ class TransferConfig:
       automatically where an object would need more than 10,000 parts).
     * ``max_concurrency``: parts (or keys, for prefix operations) in flight at once.
     * ``read_ahead``: how a sequential reader fetches. ``None`` (the default): it streams one
-      GET for the rest of the object (a few MiB buffered) and, once a part's worth of that
-      stream shows one connection is slow (under 192 MiB/s while the reader waits for it),
+      GET for the rest of the object (a few MiB buffered) and, once two parts' worth of that
+      stream shows one connection to a distant store is slow (its response head after 20 ms
+      or more, under 192 MiB/s while the reader waits for it),
       fetches the parts after the current one in parallel instead, ``min(max_concurrency,
-      4)`` ahead of the one being read. 0: it always
-      streams. 1 or more: it fetches whole parts in parallel from the start, this many
-      ahead. Parallel parts hold up to ``read_ahead + 1`` parts in memory.
+      4)`` ahead of the one being read. 0: it always streams. 1 or more: it fetches whole
+      parts in parallel from the start, this many ahead. Parallel parts hold up to
+      ``read_ahead + 1`` parts in memory.
     * ``multipart_copy_threshold`` / ``multipart_copy_chunksize``: server-side copies of
       objects larger than the threshold use ``UploadPartCopy`` with parts of this size
       (``CopyObject`` refuses objects over 5 GiB).

@@ -81,6 +81,7 @@ class CountingProxy:
         upstream_url: str,
         inject: Callable[[Request], bytes | None] | None = None,
         rate: float | None = None,
+        latency: float = 0.0,
     ) -> None:
         parts = urlsplit(upstream_url)
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
@@ -91,6 +92,8 @@ class CountingProxy:
         #: Bytes a second each connection's responses are passed on at (``None``: no limit), as
         #: over a network where one connection is slower than the reader.
         self.rate = rate
+        #: Seconds each request waits before it is passed on (a distant server's round trip).
+        self.latency = latency
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.AbstractServer | None = None
@@ -171,6 +174,8 @@ class CountingProxy:
                     if isinstance(injected, CutResponse):
                         break  # the connection ends here, in the middle of that response
                     continue
+                if self.latency:
+                    await asyncio.sleep(self.latency)
                 # The head goes first: a client that sent "Expect: 100-continue" waits for
                 # the server's answer before it sends the body.
                 up_writer.write(head)

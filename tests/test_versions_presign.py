@@ -107,6 +107,17 @@ async def test_unlink_of_a_versioned_path_keeps_every_version(
     assert sorted(v["VersionId"] for v in listed["Versions"]) == sorted(ids)
 
 
+async def test_copying_a_version_makes_a_plain_path_to_the_copy(
+    versions: tuple[AsyncS3Path, list[str]],
+) -> None:
+    path, ids = versions
+    copied = await AsyncVersionedS3Path(path, version_id=ids[1]).copy(path.with_name("old.txt"))
+    assert type(copied) is AsyncS3Path  # the copy is a new object, not a version of the source
+    assert await copied.read_text() == "v2"
+    from_str = await AsyncVersionedS3Path(path, version_id=ids[0]).copy(f"/{path.bucket}/s.txt")
+    assert type(from_str) is AsyncS3Path and await from_str.read_text() == "v1"
+
+
 def test_sync_versioned_paths(versions: tuple[AsyncS3Path, list[str]]) -> None:
     path, ids = versions
     versioned = VersionedS3Path.from_uri(f"s3://{path.bucket}/doc.txt", version_id=ids[1])
