@@ -26,7 +26,6 @@ from urllib.parse import quote, urlencode
 
 from . import _s3
 from ._concurrency import map_bounded
-from ._errors import s3_errors
 from ._target import Target
 from ._transfer_config import MIN_PART_SIZE, part_ranges
 
@@ -67,12 +66,9 @@ async def tagging(source: Target, head: Mapping[str, Any]) -> str | None:
     """
     if _tag_count(head) <= 0:
         return None
-    with s3_errors(source.uri):
-        extra = _s3._accepted(source.client, "GetObjectTagging", source.params, "Bucket", "Key")
-        response = await source.client.get_object_tagging(
-            Bucket=source.bucket, Key=source.key, **extra
-        )
-    tags = [(tag["Key"], tag["Value"]) for tag in response.get("TagSet", ())]
+    tags = await _s3.get_object_tagging(
+        source.client, source.uri, source.bucket, source.key, source.params
+    )
     return urlencode(tags, quote_via=quote) if tags else None
 
 

@@ -131,6 +131,8 @@ _COPY_HEADERS: dict[str, tuple[str, str]] = {
     "WebsiteRedirectLocation": ("header", "x-amz-website-redirect-location"),
     "MetadataDirective": ("header", "x-amz-metadata-directive"),
     "CopySourceIfMatch": ("header", "x-amz-copy-source-if-match"),
+    "Tagging": ("header", "x-amz-tagging"),
+    "TaggingDirective": ("header", "x-amz-tagging-directive"),
 }
 _SUPPORTED: dict[str, dict[str, tuple[str, str]]] = {
     "GetObject": _OBJECT_READ,

@@ -456,6 +456,8 @@ async def copy_object(
         arguments["CopySourceIfMatch"] = source_etag
     with s3_errors(uri):
         extra = _accepted(client, "CopyObject", params, *arguments, *CONTENT_ARGUMENTS)
+        if "Tagging" in extra:  # registered tags replace the source's, as on every other write
+            arguments["TaggingDirective"] = "REPLACE"
         lean: LeanClient | None = getattr(client, "lean", None)
         if lean is not None:
             wire = {k: v for k, v in arguments.items() if k not in _COPY_ADDRESS}
@@ -468,6 +470,16 @@ async def copy_object(
 
 
 _COPY_ADDRESS = frozenset({"Bucket", "Key", "CopySource"})
+
+
+async def get_object_tagging(
+    client: Any, uri: str, bucket: str, key: str, params: Mapping[str, Any] = {}
+) -> list[tuple[str, str]]:
+    """``GetObjectTagging``: the object's tags as ``(key, value)`` pairs, in S3's order."""
+    with s3_errors(uri):
+        extra = _accepted(client, "GetObjectTagging", params, "Bucket", "Key")
+        response = await client.get_object_tagging(Bucket=bucket, Key=key, **extra)
+    return [(tag["Key"], tag["Value"]) for tag in response.get("TagSet", ())]
 
 
 def _copy_source(bucket: str, key: str, version_id: str | None) -> dict[str, str]:

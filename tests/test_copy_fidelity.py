@@ -122,8 +122,8 @@ async def test_a_rename_keeps_the_tags_too(
 
 @pytest.mark.parametrize(
     ("prefix", "size"),
-    [(PART_COPIES, PART + 1), (FAR, 10), (FAR, PART + 1)],
-    ids=["UploadPartCopy", "streamed-PutObject", "streamed-multipart"],
+    [("", 10), (PART_COPIES, PART + 1), (FAR, 10), (FAR, PART + 1)],
+    ids=["CopyObject", "UploadPartCopy", "streamed-PutObject", "streamed-multipart"],
 )
 async def test_tags_registered_for_the_target_replace_the_sources(
     copy_kinds: AsyncS3Path, boto3_client: Any, prefix: str, size: int
