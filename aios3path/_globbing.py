@@ -9,12 +9,14 @@ remembering only the current chain of directories, never the whole listing.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
 from ._glob import compile_full_match, has_magic
+from ._pure import PureS3Path, pattern_string
 from ._s3 import ListPage
 
 
@@ -41,10 +43,17 @@ class GlobPlan:
     dir_matcher: re.Pattern[str] | None = None
 
 
-def plan_glob(directory_prefix: str, pattern: str, *, case_sensitive: bool | None) -> GlobPlan:
-    """Validate ``pattern`` and plan its listing below ``directory_prefix``."""
-    if not isinstance(pattern, str):
-        raise TypeError(f"pattern must be str, not {type(pattern).__name__!r}")
+def plan_glob(
+    directory_prefix: str,
+    pattern: str | os.PathLike[str] | PureS3Path,
+    *,
+    case_sensitive: bool | None,
+) -> GlobPlan:
+    """Validate ``pattern`` and plan its listing below ``directory_prefix``.
+
+    The pattern may be a path, as in Python 3.13 (:func:`~aios3path._pure.pattern_string`).
+    """
+    pattern = pattern_string(pattern)
     if not pattern:
         raise ValueError(f"Unacceptable pattern: {pattern!r}")
     if pattern.startswith("/"):

@@ -23,7 +23,7 @@ from ._errors import S3Error, S3FileExistsError, S3FileNotFoundError, make_error
 from ._globbing import glob_relative, plan_glob
 from ._listing import iter_pages
 from ._pool import get_client
-from ._pure import PureS3Path, PureVersionedS3Path
+from ._pure import PureS3Path, PureVersionedS3Path, pattern_string
 from ._stat import StatResult
 from ._target import Target
 from ._tree import DELETE_BATCH, delete_keys, delete_prefix, transfer_prefix
@@ -450,7 +450,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
 
     async def _glob_pages(
         self: _P,
-        pattern: str,
+        pattern: str | os.PathLike[str] | PureS3Path,
         *,
         case_sensitive: bool | None = None,
         recurse_symlinks: bool = False,
@@ -476,7 +476,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
 
     async def glob(
         self: _P,
-        pattern: str,
+        pattern: str | os.PathLike[str] | PureS3Path,
         *,
         case_sensitive: bool | None = None,
         recurse_symlinks: bool = False,
@@ -498,7 +498,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
 
     async def _rglob_pages(
         self: _P,
-        pattern: str,
+        pattern: str | os.PathLike[str] | PureS3Path,
         *,
         case_sensitive: bool | None = None,
         recurse_symlinks: bool = False,
@@ -511,7 +511,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
 
     async def rglob(
         self: _P,
-        pattern: str,
+        pattern: str | os.PathLike[str] | PureS3Path,
         *,
         case_sensitive: bool | None = None,
         recurse_symlinks: bool = False,
@@ -1104,9 +1104,8 @@ class AsyncVersionedS3Path(PureVersionedS3Path, AsyncS3Path):
 __all__ = ["AsyncS3Path", "AsyncVersionedS3Path", "S3Error", "S3OwnerNotFoundError"]
 
 
-def _recursive_pattern(pattern: str) -> str:
-    if not isinstance(pattern, str):
-        raise TypeError(f"pattern must be str, not {type(pattern).__name__!r}")
+def _recursive_pattern(pattern: str | os.PathLike[str] | PureS3Path) -> str:
+    pattern = pattern_string(pattern)  # a path pattern stands for its string form (Python 3.13)
     if not pattern:
         return "**/"  # pathlib: rglob("") is glob("**/"), every directory
     if pattern.startswith("/"):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar, overload
 from urllib.parse import quote, unquote
 
@@ -37,6 +37,7 @@ from ._glob import compile_full_match, compile_segment
 
 _P = TypeVar("_P", bound="PureS3Path")
 _V = TypeVar("_V", bound="PureVersionedS3Path")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _RELATIVE_PATH_MESSAGE = "relative path have no bucket, key specification"
 
@@ -71,18 +72,52 @@ def _append_parsed(out: list[str], parts: tuple[str, ...], absolute: bool) -> No
     out.extend(parts[climb:])
 
 
+def _library_hook(function: _F) -> _F:
+    """Mark a constructor or ``with_segments`` of this module's classes.
+
+    Their paths are built without calling these hooks (see :meth:`PureS3Path.__init_subclass__`);
+    a subclass that overrides one gets it called, as pathlib does.
+    """
+    setattr(function, "_aios3path_library_hook", True)  # noqa: B010  (a function attribute)
+    return function
+
+
+def _is_library_hook(function: object) -> bool:
+    return getattr(function, "_aios3path_library_hook", False) is True
+
+
 def _rebuild(cls: type[_P], root: str, parts: tuple[str, ...], trailing: bool) -> _P:
     """Unpickle a path (module level so that pickles stay small and stable)."""
     return cls._from_parsed(root, parts, trailing)
 
 
-def _pattern_segments(pattern: str | PureS3Path) -> tuple[bool, tuple[str, ...]]:
+def pattern_string(pattern: str | os.PathLike[str] | PureS3Path) -> str:
+    """The text of a glob or ``match`` pattern given as a string or as a path.
+
+    As in pathlib (3.12+ for ``match``, 3.13 for ``glob``), a pattern may be a path object: a
+    ``PureS3Path`` stands for its string form, an ``os.PathLike`` (``PurePosixPath("*.txt")``)
+    for ``os.fspath()`` of it.
+    """
+    if isinstance(pattern, str):
+        return pattern
+    if isinstance(pattern, PureS3Path):
+        return str(pattern)
+    if isinstance(pattern, os.PathLike):
+        text = os.fspath(pattern)
+        if isinstance(text, str):
+            return text
+    raise TypeError(
+        f"pattern must be str, an os.PathLike of str or PureS3Path, not {type(pattern).__name__!r}"
+    )
+
+
+def _pattern_segments(
+    pattern: str | os.PathLike[str] | PureS3Path,
+) -> tuple[bool, tuple[str, ...]]:
     """(is_absolute, segments) of a ``match`` pattern: no ``..`` collapsing, unlike paths."""
     if isinstance(pattern, PureS3Path):
         return bool(pattern._root), pattern._parts
-    if not isinstance(pattern, str):
-        raise TypeError(f"pattern must be str or PureS3Path, not {type(pattern).__name__!r}")
-    absolute, segments = _split_normalised(pattern)
+    absolute, segments = _split_normalised(pattern_string(pattern))
     return absolute, tuple(segments)
 
 
@@ -131,7 +166,11 @@ class PureS3Path:
     _parts: tuple[str, ...]
     _trailing: bool
     _str: str | None
+    #: True for a subclass with its own ``with_segments``: paths derived from one of its paths
+    #: (and, in the sync API, the paths its methods return) are built by it.
+    _built_by_with_segments: ClassVar[bool] = False
 
+    @_library_hook
     def __init__(self, *args: str | os.PathLike[str] | PureS3Path) -> None:
         root = ""
         out: list[str] = []
@@ -165,10 +204,31 @@ class PureS3Path:
         self._trailing = trailing and bool(out)
         self._str = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Route a subclass's paths through the hooks it overrides, as pathlib (3.12+) does.
+
+        pathlib builds every path derived from another (``parent``, ``parents[i]``,
+        ``with_name``, ``relative_to``…) with ``with_segments``, and the paths a class makes by
+        itself (``from_uri``, unpickling, listings) with its constructor, so that a subclass can
+        carry more state (a session, say). Our own hooks add nothing to what ``_from_parsed``
+        sets, so they are skipped (this is the hot path); a subclass that overrides
+        ``with_segments`` or ``__init__`` gets it called. (A versioned subclass's constructor is
+        not: it needs the version, which is set after ``_from_parsed``.)
+        """
+        super().__init_subclass__(**kwargs)
+        if not _is_library_hook(cls.with_segments):
+            cls._built_by_with_segments = True
+            cls._derive = PureS3Path._derive_with_segments  # type: ignore[method-assign]
+        if not _is_library_hook(cls.__init__) and not issubclass(cls, PureVersionedS3Path):
+            # The classmethod object itself: ``PureS3Path._from_parsed_by_constructor`` would be
+            # bound to ``PureS3Path``.
+            cls._from_parsed = vars(PureS3Path)["_from_parsed_by_constructor"]  # type: ignore[method-assign]
+
     # -- construction helpers -------------------------------------------------------------
 
     @classmethod
     def _from_parsed(cls: type[_P], root: str, parts: tuple[str, ...], trailing: bool) -> _P:
+        """A path of this class with these exact parts (no normalisation, no constructor)."""
         path = cls.__new__(cls)
         path._root = root
         path._parts = parts
@@ -177,12 +237,28 @@ class PureS3Path:
         path._init_extra_from(None)
         return path
 
+    @classmethod
+    def _from_parsed_by_constructor(
+        cls: type[_P], root: str, parts: tuple[str, ...], trailing: bool
+    ) -> _P:
+        """``_from_parsed`` for a class with its own constructor: built by it, exactly.
+
+        A ``PureS3Path`` handed to the constructor keeps its parts and trailing slash.
+        """
+        return cls(PureS3Path._from_parsed(root, parts, trailing))
+
     def _init_extra_from(self, template: PureS3Path | None) -> None:
         """Hook for subclasses that carry more state than the path (versions)."""
 
     def _derive(self: _P, root: str, parts: tuple[str, ...], trailing: bool) -> _P:
         """A path of the same class derived from this one (parent, with_name, …)."""
         path = type(self)._from_parsed(root, parts, trailing)
+        path._init_extra_from(self)
+        return path
+
+    def _derive_with_segments(self: _P, root: str, parts: tuple[str, ...], trailing: bool) -> _P:
+        """``_derive`` for a class that overrides ``with_segments``: built by it, exactly."""
+        path = self.with_segments(PureS3Path._from_parsed(root, parts, trailing))
         path._init_extra_from(self)
         return path
 
@@ -249,8 +325,13 @@ class PureS3Path:
             raise ValueError(f"bucket name {bucket!r} must not contain '/'")
         return cls._from_bucket_key_exact(bucket, key)
 
+    @_library_hook
     def with_segments(self: _P, *args: str | os.PathLike[str] | PureS3Path) -> _P:
-        """A new path of this class built from ``args`` (pathlib's constructor hook)."""
+        """A new path of this class built from ``args`` (pathlib's constructor hook).
+
+        Override it to carry state to derived paths: joins, ``parent``, ``parents``,
+        ``with_name``/``with_stem``/``with_suffix`` and ``relative_to`` are built by it.
+        """
         return type(self)(*args)
 
     # -- string forms ---------------------------------------------------------------------
@@ -297,12 +378,22 @@ class PureS3Path:
     def __hash__(self) -> int:
         return hash(self._identity())
 
-    def _sort_key(self) -> tuple[tuple[str, ...], bool, str]:
-        # Segment by segment like pathlib (absolute paths first, as ``str.split("/")`` orders them
-        # on Python 3.12+), then the trailing slash and the root, so that the order is total and
+    def _sort_key(self) -> tuple[tuple[str, ...], bool, str, tuple[str, ...]]:
+        # Python 3.12+ orders paths by ``str(path).split("/")``: segment by segment, absolute paths
+        # (whose first part is "") before relative ones, and ``.`` as the segment ".". These
+        # segments order the same way without building the string: a trailing slash (a final "")
+        # only ever decides between otherwise equal segments, and the root "/" (``["", ""]``)
+        # comes first as ``("",)`` does. Exact paths can print alike (``.`` and the relative
+        # path of the key ``x/.`` below ``x``), so the parts break ties: the order is total and
         # agrees with ``==``.
-        segments = ("", *self._parts) if self._root else self._parts
-        return (segments, self._trailing, self._root)
+        parts = self._parts
+        if self._root:
+            segments = ("", *parts)
+        elif parts and parts[0]:
+            segments = parts
+        else:  # "." and the exact relative paths that print as "./…"
+            segments = (".", *parts)
+        return (segments, self._trailing, self._root, parts)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, PureS3Path):
@@ -432,8 +523,19 @@ class PureS3Path:
         return self._derive(self._root, (*self._parts[:-1], name), self._trailing)
 
     def with_stem(self: _P, stem: str) -> _P:
-        """This path with the final segment's stem replaced (the suffix is kept)."""
-        return self.with_name(stem + self.suffix)
+        """This path with the final segment's stem replaced (the suffix is kept).
+
+        As in Python 3.13, an empty stem is a ``ValueError`` when there is a suffix (the name
+        would be the suffix alone, ``.txt``, whose own stem is ``.txt``).
+        """
+        if not isinstance(stem, str):
+            raise TypeError(f"stem must be str, not {type(stem).__name__!r}")
+        suffix = self.suffix
+        if not suffix:
+            return self.with_name(stem)
+        if not stem:
+            raise ValueError(f"{self!r} has a non-empty suffix")
+        return self.with_name(stem + suffix)
 
     def with_suffix(self: _P, suffix: str) -> _P:
         """This path with the final suffix changed (added, or removed with ``""``)."""
@@ -502,14 +604,19 @@ class PureS3Path:
         """Always False: S3 reserves no names."""
         return False
 
-    def match(self, path_pattern: str | PureS3Path, *, case_sensitive: bool | None = None) -> bool:
+    def match(
+        self,
+        path_pattern: str | os.PathLike[str] | PureS3Path,
+        *,
+        case_sensitive: bool | None = None,
+    ) -> bool:
         """pathlib's ``match``: a relative pattern matches from the right, segment by segment.
 
         ``*``, ``?`` and ``[seq]`` match within one segment (a lone ``*`` one non-empty segment;
         ``**`` is no more than ``*`` here); an absolute pattern must match the whole path. Empty
         and ``.`` pattern segments are ignored, ``..`` is literal. An empty pattern is a
         ``ValueError``. The root is never matched by a wildcard (Python 3.12+; 3.11 let ``*``
-        match it).
+        match it). The pattern may be a path (``PurePosixPath("*.txt")``), as in Python 3.12+.
         """
         absolute, pattern_parts = _pattern_segments(path_pattern)
         if not absolute and not pattern_parts:
@@ -526,16 +633,22 @@ class PureS3Path:
                 return False
         return True
 
-    def full_match(self, pattern: str | PureS3Path, *, case_sensitive: bool | None = None) -> bool:
+    def full_match(
+        self,
+        pattern: str | os.PathLike[str] | PureS3Path,
+        *,
+        case_sensitive: bool | None = None,
+    ) -> bool:
         """Python 3.13's ``full_match``: the whole path against a glob pattern.
 
         ``**`` as a whole segment matches any number of segments, ``*`` as a whole segment one
-        non-empty segment. An empty pattern (or ``.``) matches only the empty path ``.``.
+        non-empty segment. An empty pattern (or ``.``) matches only the empty path ``.``. The
+        pattern may be a path (``PurePosixPath("**/*.py")``).
         """
         if isinstance(pattern, PureS3Path):
             pattern = pattern._root + "/".join(pattern._parts)
-        elif not isinstance(pattern, str):
-            raise TypeError(f"pattern must be str or PureS3Path, not {type(pattern).__name__!r}")
+        else:
+            pattern = pattern_string(pattern)
         flags = 0 if case_sensitive is None or case_sensitive else re.IGNORECASE
         text = self._root + "/".join(self._parts)
         return compile_full_match(pattern, flags).fullmatch(text) is not None
@@ -569,6 +682,7 @@ class PureVersionedS3Path(PureS3Path):
     #: The non-versioned class that plain joins and listings produce.
     _plain_class: ClassVar[type[PureS3Path]] = PureS3Path
 
+    @_library_hook
     def __init__(self, *args: str | os.PathLike[str] | PureS3Path, version_id: str) -> None:
         if not isinstance(version_id, str):
             raise TypeError(f"version_id must be str, not {type(version_id).__name__!r}")
@@ -607,6 +721,7 @@ class PureVersionedS3Path(PureS3Path):
             (type(self), self._root, self._parts, self._trailing, self.version_id),
         )
 
+    @_library_hook
     def with_segments(self, *args: str | os.PathLike[str] | PureS3Path) -> Any:
         """A path built from ``args``: versioned (with its version) if the last one is."""
         last = args[-1] if args else None

@@ -19,7 +19,7 @@ from ._unsupported import NoLocalFilesystemMixin
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
-#: Sync class for each async class, filled by :func:`sync_twin_of`.
+#: Sync class for each async class, filled by :func:`sync_twin_of` and :func:`_async_class_of`.
 _SYNC_OF: dict[type[AsyncS3Path], type[PureS3Path]] = {}
 _ASYNC_OF: dict[type[PureS3Path], type[AsyncS3Path]] = {}
 
@@ -41,19 +41,74 @@ def sync_twin_of(async_cls: type[AsyncS3Path]) -> Callable[[type[_R]], type[_R]]
     return register
 
 
-def _convert(cls: type[PureS3Path], path: PureS3Path) -> Any:
-    twin = cls._from_parsed(path._root, path._parts, path._trailing)
+def _async_class_of(sync_cls: type[PureS3Path]) -> type[AsyncS3Path]:
+    """The async class whose methods ``sync_cls``'s methods run.
+
+    A user's subclass of ``S3Path`` (or of ``VersionedS3Path``) gets its own async twin, made
+    on first use below the twin of its nearest registered base, so that the paths its methods
+    return convert back to the user's class. The twin carries no state of its own: it pickles
+    as the sync path it stands for.
+    """
+    twin = _ASYNC_OF.get(sync_cls)
+    if twin is not None:
+        return twin
+    if not issubclass(sync_cls, S3Path):  # a pure path: the plain async class does its I/O
+        return AsyncS3Path
+    base = next(_ASYNC_OF[cls] for cls in sync_cls.__mro__ if cls in _ASYNC_OF)
+    namespace: dict[str, Any] = {
+        "__slots__": (),
+        "__module__": sync_cls.__module__,
+        "__qualname__": f"Async{sync_cls.__qualname__}",
+        "__doc__": f"The async twin of {sync_cls.__qualname__} (made by aios3path).",
+        "__reduce__": _reduce_async_twin,
+    }
+    plain = getattr(sync_cls, "_plain_class", None)  # what listings below a versioned path yield
+    if isinstance(plain, type) and issubclass(plain, S3Path) and plain is not sync_cls:
+        namespace["_plain_class"] = _async_class_of(plain)
+    made = type(f"Async{sync_cls.__name__}", (base,), namespace)
+    # Two threads may race here: the first twin stored wins, the other is dropped unused.
+    twin = _ASYNC_OF.setdefault(sync_cls, made)
+    _SYNC_OF.setdefault(twin, sync_cls)
+    return twin
+
+
+def _sync_class_of(async_cls: type[AsyncS3Path]) -> type[PureS3Path]:
+    """The sync class of ``async_cls``: its registered twin, else its nearest registered base's."""
+    sync_cls = _SYNC_OF.get(async_cls)
+    if sync_cls is None:  # a user's subclass of AsyncS3Path
+        sync_cls = next((_SYNC_OF[cls] for cls in async_cls.__mro__ if cls in _SYNC_OF), S3Path)
+    return sync_cls
+
+
+def _reduce_async_twin(path: AsyncS3Path) -> tuple[Any, ...]:
+    """Pickle a generated async twin as the user's sync path, converted back on loading."""
+    return (to_async, (to_sync(path),))
+
+
+def _convert(cls: type[PureS3Path], path: PureS3Path, template: PureS3Path | None = None) -> Any:
+    if cls._built_by_with_segments and type(template) is cls:
+        # As pathlib: a path a method returns is built by the caller's ``with_segments``, so a
+        # subclass that carries state (a session…) hands it on.
+        exact = PureS3Path._from_parsed(path._root, path._parts, path._trailing)
+        twin = template.with_segments(exact)
+    else:
+        twin = cls._from_parsed(path._root, path._parts, path._trailing)
     twin._init_extra_from(path)
     return twin
 
 
-def to_sync(value: Any) -> Any:
-    """``value`` with every async path in it replaced by its sync twin."""
+def to_sync(value: Any, template: PureS3Path | None = None) -> Any:
+    """``value`` with every async path in it replaced by its sync twin.
+
+    ``template`` is the sync path whose method returned ``value``: paths of its class are built
+    by its ``with_segments`` when its class overrides it.
+    """
     if isinstance(value, AsyncS3Path):
-        return _convert(_SYNC_OF.get(type(value), S3Path), value)
+        cls = _SYNC_OF.get(type(value)) or _sync_class_of(type(value))
+        return _convert(cls, value, template)
     if type(value) is tuple:  # not subclasses: StatResult stays what it is
         # Lists inside (walk's dirnames) are passed as they are, so that pruning them works.
-        return tuple(to_sync(v) for v in value)
+        return tuple(to_sync(v, template) for v in value)
     return value
 
 
@@ -61,7 +116,8 @@ def to_async(path: PureS3Path) -> AsyncS3Path:
     """The async twin of a sync path (the same path, version and class family)."""
     if isinstance(path, AsyncS3Path):
         return path
-    async_path: AsyncS3Path = _convert(_ASYNC_OF.get(type(path), AsyncS3Path), path)
+    cls = _ASYNC_OF.get(type(path)) or _async_class_of(type(path))
+    async_path: AsyncS3Path = _convert(cls, path)
     return async_path
 
 
@@ -73,7 +129,7 @@ def _blocking(
 
     def call(self: PureS3Path, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         result = _runner.run(getattr(to_async(self), name)(*args, **kwargs))
-        converted: _R = to_sync(result)
+        converted: _R = to_sync(result, self)
         return converted
 
     functools.update_wrapper(call, method)
@@ -89,7 +145,7 @@ def _blocking_pages(
 
     def call(self: PureS3Path, /, *args: _P.args, **kwargs: _P.kwargs) -> Iterator[Any]:
         pages = getattr(to_async(self), name)(*args, **kwargs)
-        return _runner.iterate_pages(pages, to_sync)
+        return _runner.iterate_pages(pages, functools.partial(to_sync, template=self))
 
     functools.update_wrapper(call, doc_from)
     return call
@@ -213,7 +269,7 @@ class S3Path(NoLocalFilesystemMixin):
     ) -> Iterator[tuple[S3Path, list[str], list[str]]]:
         """pathlib's ``walk``; see :meth:`AsyncS3Path.walk`. ``on_error`` runs in this thread."""
         pages = to_async(self)._walk_pages(top_down, on_error, follow_symlinks)
-        for item in _runner.iterate_pages(pages, to_sync):
+        for item in _runner.iterate_pages(pages, functools.partial(to_sync, template=self)):
             if isinstance(item, WalkError):
                 if on_error is not None:
                     on_error(item.error)

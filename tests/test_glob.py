@@ -20,7 +20,7 @@ import shutil
 import subprocess
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import boto3
@@ -262,7 +262,7 @@ def run_glob(request: pytest.FixtureRequest, s3: S3Server) -> GlobRunner:
     thread) yields, in order."""
     api = request.param
 
-    async def run(bucket: str, base_key: str, method: str, pattern: str, **kw: Any) -> list[str]:
+    async def run(bucket: str, base_key: str, method: str, pattern: Any, **kw: Any) -> list[str]:
         parts = ("/", bucket, base_key) if base_key else ("/", bucket)
         base: AsyncS3Path | S3Path
         if api == "sync":
@@ -535,6 +535,62 @@ async def test_invalid_patterns_raise_before_any_request(
     base = AsyncS3Path("/some-bucket/dir")
     with pytest.raises(error):
         [p async for p in base.glob(pattern)]
+    with pytest.raises(error):
+        list(S3Path("/some-bucket/dir").glob(pattern))
+    assert counter.count() == 0
+
+
+# -- path patterns (Python 3.13) ------------------------------------------------------------------
+
+#: Patterns whose string form survives ``PurePosixPath`` and ``PureS3Path`` unchanged.
+PATH_PATTERNS = ("*", "*.txt", "a/b/*.txt", "**/*.log", "dir?/**", "logs/2024-*", "**/x[[]1]*")
+
+
+@pytest.mark.parametrize("make", [PurePosixPath, PureS3Path])
+@pytest.mark.parametrize("pattern", PATH_PATTERNS)
+async def test_a_pattern_may_be_a_path_like_python_313(
+    run_glob: GlobRunner, tree_bucket: str, make: Callable[[str], Any], pattern: str
+) -> None:
+    expected = await run_glob(tree_bucket, "tree", "glob", pattern)
+    assert expected
+    assert await run_glob(tree_bucket, "tree", "glob", make(pattern)) == expected
+
+
+async def test_an_exact_path_pattern_keeps_its_trailing_slash(
+    run_glob: GlobRunner, tree_bucket: str
+) -> None:
+    # A PureS3Path pattern stands for its string form: "*/" (cut from the key "*/") matches only
+    # directories. (A PurePosixPath drops a trailing slash, as its str() does.)
+    pattern = PureS3Path.from_bucket_key("b", "*/").relative_to("/b")
+    assert str(pattern) == "*/"
+    assert await run_glob(tree_bucket, "tree", "glob", pattern) == await run_glob(
+        tree_bucket, "tree", "glob", "*/"
+    )
+
+
+async def test_rglob_takes_a_path_pattern_too(run_glob: GlobRunner, tree_bucket: str) -> None:
+    expected = await run_glob(tree_bucket, "tree", "rglob", "*.log")
+    assert await run_glob(tree_bucket, "tree", "rglob", PurePosixPath("*.log")) == expected
+    assert await run_glob(tree_bucket, "tree", "rglob", PureS3Path("*.log")) == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "error"),
+    [
+        (PurePosixPath("/abs/*"), NotImplementedError),
+        (PureS3Path("/b/*"), NotImplementedError),
+        (PurePosixPath(""), ValueError),  # "."
+        (PureS3Path(), ValueError),
+        (b"*", TypeError),
+        (1, TypeError),
+        (None, TypeError),
+    ],
+)
+async def test_invalid_path_patterns_raise_before_any_request(
+    counter: CountingProxy, pattern: Any, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        [p async for p in AsyncS3Path("/some-bucket/dir").glob(pattern)]
     with pytest.raises(error):
         list(S3Path("/some-bucket/dir").glob(pattern))
     assert counter.count() == 0

@@ -15,10 +15,12 @@ These tests double as the reference for how a pure path behaves:
 from __future__ import annotations
 
 import copy
+import itertools
 import operator
 import os
 import pathlib
 import pickle
+import sys
 from typing import Any
 from urllib.parse import unquote
 
@@ -143,6 +145,59 @@ def test_derived_paths_keep_the_subclass() -> None:
         _Sub.from_bucket_key("b", "k"),
     ]
     assert all(type(p) is _Sub for p in derived)
+
+
+class _WithSession(PureS3Path):
+    """Python 3.12+'s way of carrying state: the constructor takes it, with_segments hands it on."""
+
+    def __init__(self, *args: str | os.PathLike[str] | PureS3Path, session: str = "none") -> None:
+        super().__init__(*args)
+        self.session = session
+
+    def with_segments(self, *args: str | os.PathLike[str] | PureS3Path) -> _WithSession:
+        return type(self)(*args, session=self.session)
+
+
+def test_with_segments_builds_every_derived_path_like_pathlib() -> None:
+    path = _WithSession("/bucket/dir/file.txt", session="S")
+    derived = {
+        "parent": path.parent,
+        "parents[0]": path.parents[0],
+        "parents[-1]": path.parents[-1],
+        "parents[:2][1]": path.parents[:2][1],
+        "/": path / "x",
+        "rtruediv": "/b" / path,
+        "joinpath": path.joinpath("x", "y"),
+        "with_name": path.with_name("y"),
+        "with_stem": path.with_stem("z"),
+        "with_suffix": path.with_suffix(".md"),
+        "relative_to": path.relative_to("/bucket"),
+        "relative_to walk_up": path.relative_to("/bucket/other", walk_up=True),
+    }
+    assert {name: (type(p), p.session) for name, p in derived.items()} == {
+        name: (_WithSession, "S") for name in derived
+    }
+    assert str(derived["parents[-1]"]) == "/"
+    assert str(derived["relative_to walk_up"]) == "../dir/file.txt"
+
+
+def test_with_segments_receives_exact_paths_and_keeps_them_exact() -> None:
+    path = _WithSession("/bucket", session="S") / PureS3Path.from_bucket_key("b", "a//c/")
+    assert (path.key, path.session) == ("a//c/", "S")
+    assert (path.with_name("d").key, path.with_name("d").session) == ("a//d/", "S")
+    assert (path.parent.key, path.parent.session) == ("a/", "S")  # the empty segment after "a"
+    assert path.parent != PureS3Path.from_bucket_key("bucket", "a/")
+
+
+def test_paths_a_subclass_makes_by_itself_come_from_its_constructor() -> None:
+    # As pathlib, whose from_uri and unpickling call the class: the state has its default.
+    made = [
+        _WithSession.from_uri("s3://b/a//k"),
+        _WithSession.from_bucket_key("b", "a//k"),
+        pickle.loads(pickle.dumps(_WithSession("/b/a", session="S"))),
+    ]
+    assert [(type(p), p.session) for p in made] == [(_WithSession, "none")] * 3
+    assert made[0].key == made[1].key == "a//k"
 
 
 # -- bucket, key, is_bucket --------------------------------------------------------------------
@@ -305,10 +360,14 @@ def test_with_suffix_rejects_invalid_suffixes(suffix: str) -> None:
 
 
 def test_with_stem_to_an_empty_stem() -> None:
-    # As Python 3.11 (3.13 raises ValueError instead): the new name is "" + suffix.
-    assert PureS3Path("/bucket/file.txt").with_stem("") == PureS3Path("/bucket/.txt")
+    # As Python 3.13: with a suffix, an empty stem would leave the name ".txt", whose stem is
+    # ".txt" itself (Python 3.11 and 3.12 returned "/bucket/.txt").
+    with pytest.raises(ValueError, match="has a non-empty suffix"):
+        PureS3Path("/bucket/file.txt").with_stem("")
     with pytest.raises(ValueError, match="Invalid name"):
         PureS3Path("/bucket/file").with_stem("")
+    with pytest.raises(TypeError):
+        PureS3Path("/bucket/file.txt").with_stem(None)  # type: ignore[arg-type]
 
 
 def test_with_name_type_errors() -> None:
@@ -744,6 +803,8 @@ def test_sorting() -> None:
         PureS3Path("/"),
         PureS3Path("/b"),
         PureS3Path.from_bucket_key("b", "a/"),
+        PureS3Path("."),
+        PureS3Path("-rel"),
     ]
     assert [str(p) for p in sorted(paths)] == [
         "/",
@@ -754,7 +815,9 @@ def test_sorting() -> None:
         "/b/a/x",  # segment by segment, like pathlib: "a/x" before "a-b"
         "/b/a-b",
         "/b/z",
-        "relative",  # absolute paths first
+        "-rel",  # absolute paths first; then "." sorts as the segment "." (Python 3.12+)
+        ".",
+        "relative",
     ]
     assert PureS3Path("/b/a") < PureS3Path("/b/b") <= PureS3Path("/b/b")
     assert PureS3Path("/b/b") > PureS3Path("/b/a") >= PureS3Path("/b/a")
@@ -766,11 +829,61 @@ def test_ordering_agrees_with_pathlib_on_normal_paths() -> None:
     assert ours == [str(p) for p in sorted(pathlib.PurePosixPath(t) for t in texts)]
 
 
+#: Segments that sort around the separator, the dot and each other.
+_ORDER_SEGMENTS = ["a", "a b", "a-b", "a.b", "ab", "B", "ä", "-", ".x", "~", "日"]
+#: Absolute and relative paths of up to two of those segments (three of the first four), with
+#: the empty path, ``..`` and trailing slashes among them.
+ORDER_TEXTS = sorted(
+    {
+        root + "/".join(segments)
+        for root in ("/", "")
+        for depth, pool in [
+            (0, []),
+            (1, _ORDER_SEGMENTS),
+            (2, _ORDER_SEGMENTS),
+            (3, ["a", "a b", "a-b", "-"]),
+        ]
+        for segments in itertools.product(pool, repeat=depth)
+    }
+    | {".", "./a", "a/.", "..", "../a", "../../a", "a/", "/a/"}
+)
+
+
+def _pathlib_312_sort_key(text: str) -> list[str]:
+    """How Python 3.12+ orders ``PurePosixPath(text)``: by ``str(path).split("/")``."""
+    return str(pathlib.PurePosixPath(text)).split("/")
+
+
+def test_ordering_agrees_with_pathlib_3_12_on_absolute_and_relative_paths() -> None:
+    assert len(ORDER_TEXTS) > 400
+    ours = [str(p) for p in sorted(PureS3Path(t) for t in ORDER_TEXTS)]
+    expected = [
+        str(pathlib.PurePosixPath(t)) for t in sorted(ORDER_TEXTS, key=_pathlib_312_sort_key)
+    ]
+    assert ours == expected
+    if sys.version_info >= (3, 12):  # and so does this Python's pathlib itself
+        assert ours == [str(p) for p in sorted(pathlib.PurePosixPath(t) for t in ORDER_TEXTS)]
+
+
+def test_each_comparison_agrees_with_pathlib_3_12() -> None:
+    texts = ["/", "/b", "/b/a", ".", "a", "-", "..", "../a", "a/b", "/a b", "/a-b", "/a/b"]
+    for x, y in itertools.product(texts, repeat=2):
+        ours, theirs = PureS3Path(x), PureS3Path(y)
+        key_x, key_y = _pathlib_312_sort_key(x), _pathlib_312_sort_key(y)
+        assert (ours < theirs) is (key_x < key_y), (x, y)
+        assert (ours <= theirs) is (key_x <= key_y), (x, y)
+        assert (ours > theirs) is (key_x > key_y), (x, y)
+        assert (ours >= theirs) is (key_x >= key_y), (x, y)
+
+
 def test_ordering_is_total_and_agrees_with_equality() -> None:
     paths = [
         PureS3Path.from_bucket_key("b", k) for k in ["a", "a/", "a//", "/a", "", "a/b", "a//b"]
     ]
     paths += [PureS3Path.from_bucket_key("b", "a//b").parent, PureS3Path("/b/a")]
+    # Relative paths that print alike: "." and the exact path "." below "x" (key "x/.").
+    paths += [PureS3Path("."), PureS3Path.from_bucket_key("b", "x/.").relative_to("/b/x")]
+    paths += [PureS3Path.from_bucket_key("b", "x//c").relative_to("/b/x"), PureS3Path("c")]
     for x in paths:
         for y in paths:
             assert (x == y) == (not (x < y) and not (y < x))
@@ -1089,8 +1202,61 @@ def test_full_match_on_exact_keys() -> None:
 
 def test_full_match_accepts_a_path_pattern() -> None:
     assert PureS3Path("/a/b/c.py").full_match(PureS3Path("/a/**/*.py"))
+    assert PureS3Path("/a/b/c.py").full_match(pathlib.PurePosixPath("/a/**/*.py"))
+    assert PureS3Path("a/b/c.py").full_match(_PathLike("a/*/c.py"))
     with pytest.raises(TypeError):
         PureS3Path("/a").full_match(1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        PureS3Path("/a").full_match(_PathLike(b"/a"))  # type: ignore[arg-type]
+
+
+# -- path patterns (Python 3.12+ for match, 3.13 for full_match and glob) -------------------------
+
+
+class _PathLike:
+    """Any ``os.PathLike``, not only ``pathlib`` paths, may be a pattern."""
+
+    def __init__(self, path: Any) -> None:
+        self._path = path
+
+    def __fspath__(self) -> Any:
+        return self._path
+
+
+@pytest.mark.parametrize("pattern", MATCH_PATTERNS)
+def test_a_path_pattern_matches_as_its_string_form(pattern: str) -> None:
+    as_path = pathlib.PurePosixPath(pattern)  # normalised: "a/../b" stays, "./key" is "key"
+    for text in MATCH_PATHS:
+        path = PureS3Path(text)
+        try:
+            expected = path.match(str(as_path))
+        except ValueError:  # the empty pattern
+            with pytest.raises(ValueError):
+                path.match(as_path)
+            with pytest.raises(ValueError):
+                path.match(_PathLike(pattern))
+            continue
+        assert path.match(as_path) is expected, (text, pattern)
+        assert path.match(_PathLike(str(as_path))) is expected, (text, pattern)
+
+
+@pytest.mark.parametrize(("path", "pattern", "expected"), FULL_MATCH_CASES)
+def test_a_path_pattern_full_matches_as_its_string_form(
+    path: str, pattern: str, expected: bool
+) -> None:
+    as_path = pathlib.PurePosixPath(pattern)
+    if str(as_path) != pattern.rstrip("/") or pattern == "":
+        return  # the pattern is not a path's string form ("a//b", "./x", "" print otherwise)
+    assert PureS3Path(path).full_match(as_path) is expected
+
+
+def test_path_patterns_that_are_not_strings_are_type_errors() -> None:
+    path = PureS3Path("/bucket/key")
+    for bad in (_PathLike(b"*"), _PathLike(1), b"*", 1, None):
+        with pytest.raises(TypeError):
+            path.match(bad)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            path.full_match(bad)  # type: ignore[arg-type]
 
 
 # -- the glob helpers ------------------------------------------------------------------------------

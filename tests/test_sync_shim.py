@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from aios3path import AsyncS3Path, PureS3Path, S3Path, StatResult, _runner
+from aios3path import AsyncS3Path, PureS3Path, S3Path, StatResult, VersionedS3Path, _runner
+from aios3path._sync import to_async
 
 from ._helpers import keys_of, put
 
@@ -152,3 +153,109 @@ def _register(settings: dict[str, str]) -> None:
     from aios3path import register_configuration_parameter
 
     register_configuration_parameter(PureS3Path("/"), resource=settings)
+
+
+# -- a user's subclass of S3Path ------------------------------------------------------------------
+
+
+class MyS3Path(S3Path):
+    """A user's subclass, with no boilerplate: its methods return its own class."""
+
+    def describe(self) -> str:
+        return f"mine: {self.key}"
+
+
+class MyVersionedS3Path(VersionedS3Path):
+    """A user's versioned subclass; listings below it yield ``_plain_class`` paths."""
+
+    _plain_class = MyS3Path
+
+
+class SessionS3Path(S3Path):
+    """A subclass that carries state, as pathlib 3.12+ lets one: the constructor takes it and
+    ``with_segments`` hands it to derived paths and to the paths methods return."""
+
+    def __init__(self, *args: str | os.PathLike[str] | PureS3Path, session: str = "none") -> None:
+        super().__init__(*args)
+        self.session = session
+
+    def with_segments(self, *args: str | os.PathLike[str] | PureS3Path) -> SessionS3Path:
+        return type(self)(*args, session=self.session)
+
+
+def test_a_subclass_gets_its_own_class_back_from_every_method(
+    sync_bucket: S3Path, boto3_client: Any
+) -> None:
+    for key in ["d/a.txt", "d/b.txt", "d/sub/c.txt"]:
+        put(boto3_client, sync_bucket.bucket, key, "x")
+    base = MyS3Path(sync_bucket, "d")
+    returned = {
+        "parent": [base.parent],
+        "iterdir": list(base.iterdir()),
+        "glob": list(base.glob("*.txt")),
+        "rglob": list(base.rglob("*.txt")),
+        "walk": [top for top, _, _ in base.walk()],
+        "rename": [(base / "a.txt").rename(base / "renamed.txt")],
+        "replace": [(base / "b.txt").replace(str(base / "replaced.txt"))],
+        "copy": [(base / "renamed.txt").copy(base / "copied.txt")],
+    }
+    assert {name: {type(p) for p in paths} for name, paths in returned.items()} == {
+        name: {MyS3Path} for name in returned
+    }
+    assert returned["rename"][0].describe() == "mine: d/renamed.txt"
+    assert sorted(p.name for p in returned["iterdir"]) == ["a.txt", "b.txt", "sub"]
+
+
+def test_the_async_twin_of_a_subclass_is_an_async_s3path_made_once() -> None:
+    twin = to_async(MyS3Path("/b/k"))
+    assert isinstance(twin, AsyncS3Path) and type(twin) is not AsyncS3Path
+    assert type(to_async(MyS3Path("/b/other"))) is type(twin)
+    assert type(to_async(S3Path("/b/k"))) is AsyncS3Path  # the library's own classes: unchanged
+
+
+def test_a_subclass_and_its_async_twin_pickle(sync_bucket: S3Path, boto3_client: Any) -> None:
+    put(boto3_client, sync_bucket.bucket, "k", "value")
+    path = MyS3Path(sync_bucket, "k")
+    clone = pickle.loads(pickle.dumps(path))
+    assert (type(clone), clone) == (MyS3Path, path)
+    assert clone.read_text() == "value"
+    (child,) = MyS3Path(sync_bucket).iterdir()
+    assert type(pickle.loads(pickle.dumps(child))) is MyS3Path
+    twin = to_async(path)
+    assert pickle.loads(pickle.dumps(twin)) == twin
+    assert type(pickle.loads(pickle.dumps(twin))) is type(twin)
+
+
+def test_a_subclass_that_carries_state_hands_it_to_what_its_methods_return(
+    sync_bucket: S3Path, boto3_client: Any
+) -> None:
+    for key in ["d/a.txt", "d/sub/b.txt"]:
+        put(boto3_client, sync_bucket.bucket, key, "x")
+    base = SessionS3Path(sync_bucket, "d", session="S")
+    returned = [
+        base.parent,
+        base / "x",
+        *base.iterdir(),
+        *base.glob("**/*.txt"),
+        *(top for top, _, _ in base.walk()),
+        (base / "a.txt").rename(base / "moved.txt"),
+    ]
+    assert {(type(p), p.session) for p in returned} == {(SessionS3Path, "S")}
+    # A path made without another (here: from a URI) gets the constructor's default.
+    assert SessionS3Path.from_uri(base.as_uri()).session == "none"
+
+
+@pytest.mark.needs("versioning")
+def test_a_versioned_subclass_reads_its_version_and_lists_its_plain_class(
+    sync_bucket: S3Path, boto3_client: Any
+) -> None:
+    boto3_client.put_bucket_versioning(
+        Bucket=sync_bucket.bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    first = boto3_client.put_object(Bucket=sync_bucket.bucket, Key="d/k", Body=b"v1")
+    put(boto3_client, sync_bucket.bucket, "d/k", "v2")
+    version = MyVersionedS3Path(sync_bucket, "d", "k", version_id=first["VersionId"])
+    assert version.read_text() == "v1"
+    assert type(version.parent) is MyVersionedS3Path
+    assert [type(p) for p in version.parent.iterdir()] == [MyS3Path]
+    assert {type(v) for v in MyS3Path(sync_bucket, "d", "k").iter_versions()} == {VersionedS3Path}
