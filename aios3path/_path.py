@@ -110,14 +110,27 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         """The class of the paths listings below this one yield (plain for versioned paths)."""
         return cast("type[_P]", type(self)._listing_class())
 
+    def _listing_maker(self: _P) -> Callable[[str, str], _P]:
+        """What makes the paths of listed keys, ``make(bucket, key)``: the listing class's
+        ``_from_listing``, or this path's ``with_segments`` where a subclass overrides it (as
+        pathlib builds every path a method returns, so that state such as a session goes on)."""
+        cls = self._listing_type()
+        if cls._built_by_with_segments and type(self) is cls:
+            return lambda bucket, key: self.with_segments(PureS3Path._from_listing(bucket, key))
+        return cls._from_listing
+
     def _coerce_path(self: _P, other: str | os.PathLike[str] | PureS3Path) -> _P:
         """``other`` as a path of this API (a plain one: a target never names a version)."""
         cls = self._listing_type()
-        if isinstance(other, cls):
+        if isinstance(other, cls) and not cls._built_by_with_segments:
             return other
         if isinstance(other, PureS3Path):
-            return cls._from_parsed(other._root, other._parts, other._trailing)
-        return cls(other)
+            exact = PureS3Path._from_parsed(other._root, other._parts, other._trailing)
+        else:
+            exact = PureS3Path(other)
+        if cls._built_by_with_segments and type(self) is cls:
+            return self.with_segments(exact)
+        return cls._from_parsed(exact._root, exact._parts, exact._trailing)
 
     # -- metadata -------------------------------------------------------------------------
 
@@ -254,11 +267,11 @@ class AsyncS3Path(NoLocalFilesystemMixin):
     async def _iterdir_pages(self: _P) -> AsyncIterator[list[_P]]:
         """The children of this "directory", one list per listing page."""
         self._require_absolute()
-        cls = self._listing_type()
+        make = self._listing_maker()
         if not self._parts:
             request_client = await get_client(configuration_map.resolve(self).settings)
             names = await _s3.list_buckets(request_client, "s3://")
-            yield [cls._from_listing(name, "") for name in names]
+            yield [make(name, "") for name in names]
             return
         request = await self._request()
         prefix = self._directory_prefix
@@ -271,9 +284,9 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             params=request.params,
         ):
             bucket = request.bucket
-            children = [cls._from_listing(bucket, p[:-1]) for p in page.prefixes]
+            children = [make(bucket, p[:-1]) for p in page.prefixes]
             children.extend(
-                cls._from_listing(bucket, entry.key)
+                make(bucket, entry.key)
                 for entry in page.objects
                 if entry.key != prefix
             )
@@ -469,7 +482,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             delimiter=plan.delimiter,
             params=request.params,
         )
-        make = self._listing_type()._from_listing
+        make = self._listing_maker()
         bucket, base = request.bucket, plan.base
         async for relatives in glob_relative(plan, pages):
             yield [make(bucket, base + r if r else base[:-1]) for r in relatives]
@@ -576,7 +589,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         """
         self._require_bucket()
         stack: list[_P | tuple[_P, list[str], list[str]]] = [self]
-        make = self._listing_type()._from_listing
+        make = self._listing_maker()
         while stack:
             item = stack.pop()
             if isinstance(item, tuple):

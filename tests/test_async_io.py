@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from aios3path import AsyncS3Path, S3FileNotFoundError, StatResult
+from aios3path import AsyncS3Path, PureS3Path, S3FileNotFoundError, StatResult
 
 from ._helpers import keys_of, put
 from ._proxy import CountingProxy, http_response
@@ -452,3 +453,32 @@ async def test_listings_descend_into_empty_segments_of_double_slash_keys(
     assert await grandchild.read_text() == "x"
     walked = [(d.key, dirs, files) async for d, dirs, files in bucket.walk()]
     assert walked == [("", ["a"], []), ("a", [""], []), ("a/", [], ["b"])]
+
+
+class SessionAsyncS3Path(AsyncS3Path):
+    """An async subclass that carries state through ``with_segments`` (pathlib 3.12+)."""
+
+    def __init__(self, *args: str | os.PathLike[str] | PureS3Path, session: str = "none") -> None:
+        super().__init__(*args)
+        self.session = session
+
+    def with_segments(self, *args: str | os.PathLike[str] | PureS3Path) -> SessionAsyncS3Path:
+        return type(self)(*args, session=self.session)
+
+
+async def test_an_async_subclass_hands_its_state_to_what_its_methods_return(
+    bucket: AsyncS3Path, boto3_client: Any
+) -> None:
+    for key in ["d/a.txt", "d/sub/b.txt"]:
+        put(boto3_client, bucket.bucket, key, "x")
+    base = SessionAsyncS3Path(bucket, "d", session="S")
+    returned = [
+        base.parent,
+        *[p async for p in base.iterdir()],
+        *[p async for p in base.glob("**/*.txt")],
+        *[top async for top, _, _ in base.walk()],
+        await (base / "a.txt").rename(f"/{bucket.bucket}/d/moved.txt"),
+        await (base / "moved.txt").copy(PureS3Path(bucket, "d", "copied.txt")),
+    ]
+    assert {(type(p), p.session) for p in returned} == {(SessionAsyncS3Path, "S")}
+    assert sorted(p.key for p in returned[-2:]) == ["d/copied.txt", "d/moved.txt"]
