@@ -30,7 +30,8 @@ from ._proxy import CountingProxy
 #: Features each server kind lacks (checked against the servers by hand; see the issue notes).
 MISSING_FEATURES: dict[str, set[str]] = {
     "moto": {"presign-expiry"},
-    # SeaweedFS 4.x: collapses "//" in keys, checks signatures against its identities, keeps
+    # SeaweedFS 4.x: collapses "//" in keys (and "./", and refuses "../"), cannot hold an
+    # object "a" next to a marker "a/", checks signatures against its identities, keeps
     # no body or metadata on "dir/" marker objects, does not enforce per-key DeleteObjects
     # denials and has no storage classes. CopyObject answers NoSuchKey for a "dir/" marker
     # source (and creates no marker for a "dir/" target), and 500 InternalError instead of
@@ -38,6 +39,8 @@ MISSING_FEATURES: dict[str, set[str]] = {
     # order ("a/" before "a b/", "a/b/c" before "a/b.txt"), not in UTF-8 binary key order.
     "seaweedfs": {
         "double-slash-keys",
+        "dot-segment-keys",
+        "object-and-marker",
         "any-credentials",
         "marker-metadata",
         "marker-copy",

@@ -497,6 +497,7 @@ async def test_marker_objects_of_a_prefix_go_with_it(
     assert _read(boto3_client, bucket_name, "new/sub/b.txt") == b"docs/sub/b.txt"
 
 
+@pytest.mark.needs("marker-copy")
 @pytest.mark.parametrize("method", ["rename", "copy"])
 async def test_a_path_ending_in_a_slash_moves_the_directory_not_just_its_marker(
     api: Api, bucket_name: str, boto3_client: Any, method: str
@@ -509,6 +510,7 @@ async def test_a_path_ending_in_a_slash_moves_the_directory_not_just_its_marker(
     assert sorted(keys_of(boto3_client, bucket_name)) == sorted([*kept, "new/", "new/f.txt"])
 
 
+@pytest.mark.needs("double-slash-keys", "marker-metadata")
 async def test_a_directory_renamed_onto_its_own_key_spelt_otherwise_stays(
     bucket: AsyncS3Path, boto3_client: Any
 ) -> None:

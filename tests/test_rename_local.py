@@ -84,13 +84,34 @@ async def test_marker_objects_become_empty_local_directories(
 @pytest.mark.parametrize(
     ("keys", "message"),
     [
-        (["d/a/b", "d/a//b"], "'d/a//b' has the segment ''"),
-        (["d/a/c", "d/a/./c"], "'d/a/./c' has the segment '.'"),
-        (["d/ok", "d/../../escaped.txt"], "'d/../../escaped.txt' has the segment '..'"),
-        (["d/a", "d/a/b"], "'d/a' is both a file and a directory"),
-        (["d/a", "d/a/"], "'d/a' is both a file and a directory"),
+        pytest.param(
+            ["d/a/b", "d/a//b"],
+            "'d/a//b' has the segment ''",
+            marks=pytest.mark.needs("double-slash-keys"),
+            id="double-slash",
+        ),
+        pytest.param(
+            ["d/a/c", "d/a/./c"],
+            "'d/a/./c' has the segment '.'",
+            marks=pytest.mark.needs("dot-segment-keys"),
+            id="dot",
+        ),
+        pytest.param(
+            ["d/ok", "d/../../escaped.txt"],
+            "'d/../../escaped.txt' has the segment '..'",
+            marks=pytest.mark.needs("dot-segment-keys"),
+            id="dot-dot",
+        ),
+        pytest.param(
+            ["d/a", "d/a/b"], "'d/a' is both a file and a directory", id="file-and-directory"
+        ),
+        pytest.param(
+            ["d/a", "d/a/"],
+            "'d/a' is both a file and a directory",
+            marks=pytest.mark.needs("object-and-marker"),
+            id="file-and-marker",
+        ),
     ],
-    ids=["double-slash", "dot", "dot-dot", "file-and-directory", "file-and-marker"],
 )
 async def test_keys_that_cannot_be_local_files_are_refused_before_anything_moves(
     bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path, keys: list[str], message: str
@@ -104,6 +125,7 @@ async def test_keys_that_cannot_be_local_files_are_refused_before_anything_moves
     assert _entries_below(tmp_path) == []  # not even a directory was made
 
 
+@pytest.mark.needs("marker-metadata")
 async def test_a_marker_with_content_is_refused_rather_than_dropped(
     bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path
 ) -> None:

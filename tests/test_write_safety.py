@@ -26,30 +26,10 @@ from aios3path import AsyncS3Path, PureS3Path, TransferConfig, register_configur
 
 from ._helpers import keys_of, put
 from ._proxy import CountingProxy, Request
+from .test_copy_fidelity import ATTRIBUTES, attributes_of, tags_of
 from .test_open import PART, payload, small_parts, uploads_of
 
 # -- appending ----------------------------------------------------------------------------------
-
-#: Content headers and metadata of the objects appended to (``put_object`` arguments).
-ATTRIBUTES: dict[str, Any] = {
-    "ContentType": "text/csv",
-    "ContentEncoding": "identity",
-    "ContentLanguage": "en",
-    "ContentDisposition": "inline",
-    "CacheControl": "no-cache",
-    "Metadata": {"author": "me"},
-}
-
-
-def attributes_of(client: Any, bucket: str, key: str) -> dict[str, Any]:
-    """The object's content headers and metadata, as ``put_object`` arguments (boto3)."""
-    head = client.head_object(Bucket=bucket, Key=key)
-    return {name: head.get(name) for name in ATTRIBUTES}
-
-
-def tags_of(client: Any, bucket: str, key: str) -> list[dict[str, str]]:
-    """The object's tag set (boto3)."""
-    return list(client.get_object_tagging(Bucket=bucket, Key=key)["TagSet"])
 
 
 async def test_appending_keeps_what_write_text_set(bucket: AsyncS3Path) -> None:
@@ -77,9 +57,9 @@ async def test_appending_keeps_content_headers_metadata_and_tags(
         await f.write(b"tail")
     assert await (bucket / "data").read_bytes() == base + b"tail"
     assert attributes_of(boto3_client, bucket.bucket, "data") == ATTRIBUTES
-    assert tags_of(boto3_client, bucket.bucket, "data") == [
-        {"Key": "team", "Value": "data"},
+    assert tags_of(boto3_client, bucket.bucket, "data") == [  # sorted by key
         {"Key": "stage", "Value": "raw"},
+        {"Key": "team", "Value": "data"},
     ]
     assert uploads_of(boto3_client, bucket.bucket) == []
 
