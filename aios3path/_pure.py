@@ -298,7 +298,9 @@ class PureS3Path:
         """The path named by an ``s3://bucket/key`` URI; percent-escapes are decoded.
 
         The key is kept exactly (``s3://b/a//c/`` has the key ``a//c/``), so that
-        ``PureS3Path.from_uri(p.as_uri()) == p`` for every path.
+        ``PureS3Path.from_uri(p.as_uri()) == p`` for every path but the directory with an
+        empty name that holds ``a//c`` (its URI ``s3://b/a/`` reads back as the marker path
+        ``a/``: the same key, another directory prefix).
         """
         if not isinstance(uri, str) or not uri.startswith("s3://"):
             raise ValueError("Provided uri seems to be no S3 URI!")
