@@ -4,12 +4,18 @@ One daemon thread, started on first use, runs an event loop; :func:`run` submits
 to it and waits. It works from plain scripts, from many threads at once and from threads that
 run their own event loop (Jupyter, a FastAPI handler). After ``os.fork()`` the child starts a
 fresh thread and loop on its next call. Ctrl-C while waiting cancels the submitted coroutine.
+
+At interpreter exit (``atexit``) the loop's clients are closed and the thread stops for good:
+a call after that raises ``RuntimeError`` (a daemon thread still calling in waits for the
+interpreter to end instead, as daemon threads do), and never starts a new thread, which the
+interpreter would wait for forever.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import os
 import threading
@@ -28,12 +34,15 @@ class _Runner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._abandoned: list[asyncio.AbstractEventLoop] = []
+        self._shut_down = False
 
     def loop(self) -> asyncio.AbstractEventLoop:
         loop = self._loop
         if loop is not None:
             return loop
         with self._lock:
+            if self._shut_down:
+                _after_shutdown()
             if self._loop is None:
                 loop = asyncio.new_event_loop()
                 ready = threading.Event()
@@ -53,7 +62,11 @@ class _Runner:
         loop.run_forever()
 
     def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
-        loop = self.loop()
+        try:
+            loop = self.loop()
+        except BaseException:
+            coroutine.close()  # never to run: no "never awaited" warning
+            raise
         if on_runner_thread():
             coroutine.close()
             raise RuntimeError(
@@ -63,12 +76,21 @@ class _Runner:
         future = asyncio.run_coroutine_threadsafe(coroutine, loop)
         try:
             return future.result()
-        except BaseException:
+        except BaseException as error:
             future.cancel()
+            if self._shut_down and isinstance(error, concurrent.futures.CancelledError):
+                _after_shutdown()  # cancelled by the shutdown, not by its caller
             raise
 
+    @property
+    def shut_down(self) -> bool:
+        """True once the interpreter's exit has stopped the loop for good."""
+        return self._shut_down
+
     def shutdown(self) -> None:
-        """Close the loop's clients, cancel what still runs and stop the thread."""
+        """Close the loop's clients, cancel what still runs and stop the thread for good."""
+        with self._lock:
+            self._shut_down = True
         loop, thread = self._loop, self._thread
         if loop is None or thread is None or not thread.is_alive():
             return
@@ -87,6 +109,16 @@ class _Runner:
         if self._loop is not None:
             self._abandoned.append(self._loop)
         self._loop = self._thread = None
+
+
+def _after_shutdown() -> None:
+    """A call that came after the exit's shutdown: a daemon thread waits for the interpreter
+    to end (it would be frozen there anyway, and prints no traceback); others get an error."""
+    if threading.current_thread().daemon:
+        threading.Event().wait()
+    raise RuntimeError(
+        "aios3path's background event loop has shut down: the interpreter is exiting"
+    )
 
 
 async def _cancel_remaining() -> None:
@@ -110,6 +142,11 @@ def on_runner_thread() -> bool:
 def run(coroutine: Coroutine[Any, Any, _T]) -> _T:
     """Run ``coroutine`` on the background loop and return its result (blocking)."""
     return _runner.run(coroutine)
+
+
+def shut_down() -> bool:
+    """True once the interpreter's exit has stopped the background loop for good."""
+    return _runner.shut_down
 
 
 async def _next_page(pages: AsyncIterator[_T]) -> tuple[bool, _T | None]:

@@ -8,12 +8,16 @@
 buffer (1 MiB by default), so they share their memory bounds and request patterns.
 
 Leaving a ``with`` block by an exception aborts a write (no object, no parts left), unlike a
-local file, which keeps what was written.
+local file, which keeps what was written. Files still open when the interpreter exits are
+closed first, as it flushes local ones: a writer completes its object.
 """
 
 from __future__ import annotations
 
+import atexit
 import io
+import sys
+import weakref
 from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
@@ -117,7 +121,7 @@ class S3RawReader(io.RawIOBase):
         try:
             if _on_runner_thread():  # a finalizer on the loop's own thread
                 self._reader.close_nowait()
-            else:
+            elif not _runner.shut_down():  # after the exit's shutdown, nothing can be sent
                 _run(self._reader.close())
         finally:
             super().close()
@@ -188,7 +192,7 @@ class S3RawWriter(_AbortsOnError, io.RawIOBase):
         self._aborted = True
         if _on_runner_thread():
             self._writer.abort_nowait()
-        else:
+        elif not _runner.shut_down():
             _run(self._writer.abort())
 
     def close(self) -> None:
@@ -201,7 +205,7 @@ class S3RawWriter(_AbortsOnError, io.RawIOBase):
             if _on_runner_thread():  # a finalizer on the loop's own thread cannot wait
                 self._aborted = True
                 self._writer.abort_nowait()
-            else:
+            elif not _runner.shut_down():  # (after the exit's shutdown, nothing can be sent)
                 _run(self._writer.close())
         finally:
             super().close()
@@ -266,6 +270,7 @@ def open_sync(
         raw_writer = S3RawWriter(_run(_open_writer(path, binary_mode, parsed.kind)))
         binary = raw_writer if buffering == 0 else S3BufferedWriter(raw_writer, size)
     if parsed.binary:
+        _OPEN_FILES.add(binary)
         return binary  # type: ignore[return-value]
     text = S3TextIOWrapper(
         binary,
@@ -275,7 +280,29 @@ def open_sync(
         line_buffering=line_buffering,
     )
     text.mode = mode  # type: ignore[misc]
+    _OPEN_FILES.add(text)
     return text
+
+
+#: The file objects ``open_sync`` handed out (the outermost: closing it flushes its buffers).
+_OPEN_FILES: weakref.WeakSet[io.IOBase] = weakref.WeakSet()
+
+
+def _close_open_files() -> None:
+    """At exit, before the background loop stops: close the files still open, as the
+    interpreter flushes local ones (a writer completes its object)."""
+    for file in list(_OPEN_FILES):
+        if file.closed:
+            continue
+        try:
+            file.close()
+        except Exception as error:  # reported, and the others still closed
+            name = getattr(file, "name", "an S3 file")
+            print(f"aios3path: closing {name} at exit failed: {error!r}", file=sys.stderr)
+
+
+# Registered after the runner's shutdown (this module imports it), so it runs before it.
+atexit.register(_close_open_files)
 
 
 # Names for type annotations of ``S3Path.open`` (in :mod:`aios3path._sync`).

@@ -164,3 +164,91 @@ def test_examples_dask_fanout_is_a_runnable_script() -> None:
     source = (EXAMPLES / "dask_fanout.py").read_text()
     assert 'if __name__ == "__main__":' in source
     compile(source, "dask_fanout.py", "exec")
+
+
+def _run_exiting(script: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a fresh interpreter (warnings shown); it must exit within a minute."""
+    return subprocess.run(
+        [sys.executable, "-W", "always::ResourceWarning", "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_files_left_open_are_closed_at_exit_like_local_files(
+    s3_server: S3Server, bucket_name: str, sync_bucket: S3Path
+) -> None:
+    """The interpreter used to wait forever for a runner thread a finalizer started at exit."""
+    script = f"""
+        from aios3path import PureS3Path, S3Path, register_configuration_parameter
+        register_configuration_parameter(PureS3Path("/"), resource={s3_server.client_settings()!r})
+        root = S3Path("/{bucket_name}")
+        (root / "read.txt").write_text("hello")
+        reader = (root / "read.txt").open("rb")
+        text = (root / "text.txt").open("w")
+        text.write("written, never closed")
+        raw = (root / "raw.bin").open("wb", buffering=0)
+        raw.write(b"raw bytes")
+        print("done")
+    """
+    result = _run_exiting(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "done\n"
+    assert result.stderr == ""
+    assert (sync_bucket / "text.txt").read_text() == "written, never closed"
+    assert (sync_bucket / "raw.bin").read_bytes() == b"raw bytes"
+
+
+def test_daemon_threads_still_calling_at_exit_end_quietly(
+    s3_server: S3Server, bucket_name: str
+) -> None:
+    script = f"""
+        import threading, time
+        from aios3path import PureS3Path, S3Path, register_configuration_parameter
+        register_configuration_parameter(PureS3Path("/"), resource={s3_server.client_settings()!r})
+        path = S3Path("/{bucket_name}/busy.txt")
+        path.write_text("x")
+
+        def spin():
+            while True:
+                path.read_bytes()
+                list(path.parent.iterdir())
+
+        for _ in range(4):
+            threading.Thread(target=spin, daemon=True).start()
+        time.sleep(0.5)
+        print("done")
+    """
+    started = time.monotonic()
+    result = _run_exiting(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "done\n"
+    assert result.stderr == ""  # no CancelledError tracebacks from the daemon threads
+    assert time.monotonic() - started < 20
+
+
+def test_a_call_after_the_exit_shutdown_says_so(s3_server: S3Server, bucket_name: str) -> None:
+    """An atexit handler registered before aios3path's runs after its shutdown."""
+    script = f"""
+        import atexit
+
+        def late():
+            from aios3path import S3Path
+            try:
+                S3Path("/{bucket_name}/late").exists()
+            except RuntimeError as error:
+                print("late:", error)
+
+        atexit.register(late)
+        from aios3path import PureS3Path, S3Path, register_configuration_parameter
+        register_configuration_parameter(PureS3Path("/"), resource={s3_server.client_settings()!r})
+        print(S3Path("/{bucket_name}/early").exists())
+    """
+    result = _run_exiting(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "False",
+        "late: aios3path's background event loop has shut down: the interpreter is exiting",
+    ]
+    assert result.stderr == ""
