@@ -57,6 +57,7 @@ from typing import Any, Concatenate, Generic, Literal, ParamSpec, TypeVar, cast
 from . import _s3
 from ._copy import kept_arguments, start_multipart_upload
 from ._errors import S3Error, S3FileExistsError, S3FileNotFoundError, S3PermissionError, make_error
+from ._pool import before_clients_close, get_client
 from ._stat import StatResult
 from ._target import Target
 from ._transfer_config import AUTO_READ_AHEAD, DISTANT_STORE, MIN_PART_SIZE, SLOW_STREAM
@@ -337,8 +338,18 @@ def _abort_orphaned_upload(loop: asyncio.AbstractEventLoop, target: Target, uplo
     """A writer was garbage-collected unclosed: abort its multipart upload on its loop.
 
     Nothing was promised to be written, so nothing is published: no object appears and no
-    parts stay behind (unless the loop is gone, when nothing can be sent any more).
+    parts stay behind (unless the loop is gone, when nothing can be sent any more: writers
+    still open when their loop's clients close are aborted then, see
+    :func:`_abort_open_uploads`).
     """
+    if loop.is_closed():
+        warnings.warn(
+            f"{target.uri}: a writer was never closed, and its event loop is closed: its "
+            f"multipart upload {upload_id!r} could not be aborted",
+            ResourceWarning,
+            stacklevel=2,
+        )
+        return
     warnings.warn(
         f"{target.uri}: a writer was never closed; its multipart upload is aborted",
         ResourceWarning,
@@ -357,6 +368,30 @@ def _abort_orphaned_upload(loop: asyncio.AbstractEventLoop, target: Target, uplo
 
     with contextlib.suppress(RuntimeError):  # the loop is closed
         loop.call_soon_threadsafe(start)
+
+
+#: The writers of each loop with a multipart upload under way.
+_OPEN_UPLOADS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakSet[S3ObjectWriter]
+] = weakref.WeakKeyDictionary()
+
+
+async def _abort_open_uploads(loop: asyncio.AbstractEventLoop) -> None:
+    """The loop's clients are closing (its ``asyncio.run`` ends): abort the uploads of the
+    writers nobody closed, while requests can still be sent."""
+    for writer in list(_OPEN_UPLOADS.pop(loop, ())):
+        warnings.warn(
+            f"{writer.name}: a writer was never closed; its multipart upload is aborted",
+            ResourceWarning,
+            stacklevel=1,
+        )
+        writer._closed = True
+        writer._buffer = io.BytesIO()
+        with contextlib.suppress(Exception):
+            await writer._abort_now()
+
+
+before_clients_close(_abort_open_uploads)
 
 
 # -- the common file object surface -----------------------------------------------------------
@@ -934,6 +969,10 @@ class S3ObjectWriter(_AsyncFile):
         self._closed = False
         self._failed: BaseException | None = None
         self._orphan_guard: weakref.finalize[Any, Any] | None = None
+        try:  # the loop whose tasks, connections and client the writer uses
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
 
     @classmethod
     async def open(cls, target: Target, *, mode: str = "wb", kind: str = "w") -> S3ObjectWriter:
@@ -1046,6 +1085,8 @@ class S3ObjectWriter(_AsyncFile):
 
     def _check_writable(self) -> None:
         self._check_open()
+        if self._in_another_loop():
+            raise self._another_loop_error("write to it in that loop")
         if self._failed is not None:
             raise OSError(f"{self.name}: an earlier write failed; the upload is void") from (
                 self._failed
@@ -1091,6 +1132,7 @@ class S3ObjectWriter(_AsyncFile):
             self, _abort_orphaned_upload, loop, target, self._upload_id
         )
         self._orphan_guard.atexit = False
+        _OPEN_UPLOADS.setdefault(loop, weakref.WeakSet()).add(self)
 
     def _upload_ended(self) -> None:
         """The multipart upload is complete or aborted: nothing to clean up after this writer."""
@@ -1098,6 +1140,33 @@ class S3ObjectWriter(_AsyncFile):
         if self._orphan_guard is not None:
             self._orphan_guard.detach()
             self._orphan_guard = None
+        open_uploads = _OPEN_UPLOADS.get(self._loop) if self._loop is not None else None
+        if open_uploads is not None:
+            open_uploads.discard(self)
+
+    def _in_another_loop(self) -> bool:
+        """True when called from an event loop other than the one the writer was opened in
+        (whose tasks, connections and client it uses)."""
+        return self._loop is not None and asyncio.get_running_loop() is not self._loop
+
+    def _another_loop_error(self, what: str) -> RuntimeError:
+        closed = self._loop is not None and self._loop.is_closed()
+        which = "an event loop that is closed now" if closed else "another event loop"
+        return RuntimeError(f"{self.name}: this writer was opened in {which}; {what}")
+
+    async def _abort_from_this_loop(self) -> None:
+        """Abort the multipart upload with this loop's client (the writer's loop cannot)."""
+        upload_id = self._upload_id
+        self._closed = True
+        self._buffer = io.BytesIO()
+        self._upload_ended()
+        if upload_id is not None:
+            target = self._target
+            client = await get_client(target.resolved.settings)
+            with contextlib.suppress(S3FileNotFoundError):
+                await _s3.abort_multipart_upload(
+                    client, target.uri, target.bucket, target.key, upload_id
+                )
 
     async def _cut_parts(self, final: bool = False) -> None:
         """Upload the full parts in the buffer (and, if ``final``, the rest as the last part)."""
@@ -1226,6 +1295,9 @@ class S3ObjectWriter(_AsyncFile):
         """
         if self._closed:
             return
+        if self._in_another_loop():
+            await self._close_from_another_loop(abort=False)
+            return
         self._closed = True
         try:
             await self._finish()
@@ -1235,8 +1307,24 @@ class S3ObjectWriter(_AsyncFile):
         finally:
             self._buffer = io.BytesIO()
 
+    async def _close_from_another_loop(self, abort: bool) -> None:
+        """Close (or abort) in the writer's own loop while it runs (in another thread);
+        once that loop has stopped, abort the upload from here and say nothing was written."""
+        loop = self._loop
+        assert loop is not None
+        if loop.is_running() and not loop.is_closed():
+            ending = self.abort() if abort else self.close()
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(ending, loop))
+            return
+        await self._abort_from_this_loop()
+        if not abort:
+            raise self._another_loop_error("its upload was aborted: nothing was written")
+
     async def abort(self) -> None:
         """Discard everything: stop the uploads in flight and abort the multipart upload."""
+        if self._in_another_loop():
+            await self._close_from_another_loop(abort=True)
+            return
         self._closed = True
         self._buffer = io.BytesIO()
         await self._abort()

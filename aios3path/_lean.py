@@ -610,6 +610,12 @@ class LeanClient:
             result["ChecksumCRC32"] = checksum
         return result
 
+    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """``AbortMultipartUpload`` (one signed ``DELETE``; S3 answers 204)."""
+        await self._send(
+            "DELETE", bucket, key, [("uploadId", upload_id)], {}, "AbortMultipartUpload"
+        )
+
     async def copy_object(
         self,
         bucket: str,

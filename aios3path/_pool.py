@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import threading
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from aiobotocore.config import AioConfig
@@ -173,7 +174,10 @@ class _LoopClients:
         return S3Client(client, lean)
 
     async def aclose(self) -> None:
-        """Close every client of this loop."""
+        """Close every client of this loop (after the hooks of :func:`before_clients_close`)."""
+        for hook in list(_BEFORE_CLOSE):
+            with contextlib.suppress(Exception):  # a hook's failure must not keep clients open
+                await hook(self.loop)
         _pools.pop(self.loop, None)
         clients, self.clients = list(self.clients.values()), {}
         for client in clients:
@@ -212,6 +216,16 @@ def _drive_to_end(guard: AsyncGenerator[None, None]) -> None:
         pass
     finally:
         closing.close()
+
+
+#: Coroutine functions awaited with a loop just before its clients close.
+_BEFORE_CLOSE: list[Callable[[asyncio.AbstractEventLoop], Awaitable[None]]] = []
+
+
+def before_clients_close(hook: Callable[[asyncio.AbstractEventLoop], Awaitable[None]]) -> None:
+    """Have ``hook(loop)`` awaited when ``loop``'s clients are about to close (at the end of
+    ``asyncio.run``, or on ``aios3path.aclose()``): the last moment requests can be sent."""
+    _BEFORE_CLOSE.append(hook)
 
 
 _pools: dict[asyncio.AbstractEventLoop, _LoopClients] = {}

@@ -641,8 +641,17 @@ async def complete_multipart_upload(
 async def abort_multipart_upload(
     client: Any, uri: str, bucket: str, key: str, upload_id: str
 ) -> None:
-    """``AbortMultipartUpload``: the parts uploaded so far are discarded."""
+    """``AbortMultipartUpload``: the parts uploaded so far are discarded.
+
+    The lean path sends it where it can: it is also what runs as a loop shuts down (writers
+    left open), when botocore's request machinery would start async generators too late.
+    """
     with s3_errors(uri):
+        lean: LeanClient | None = getattr(client, "lean", None)
+        if lean is not None:
+            with contextlib.suppress(Unsupported):
+                await lean.abort_multipart_upload(bucket, key, upload_id)
+                return
         await client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
 
 

@@ -487,6 +487,79 @@ async def test_a_writer_dropped_unclosed_aborts_its_upload(
     assert keys_of(boto3_client, bucket.bucket) == []
 
 
+def _open_a_big_upload(bucket: AsyncS3Path) -> Any:
+    """A coroutine opening a writer of ``bucket/left`` past its threshold (an upload begun)."""
+
+    async def opening() -> S3ObjectWriter:
+        f = await (bucket / "left").open("wb")
+        assert isinstance(f, S3ObjectWriter)
+        await f.write(payload(PART + 1, seed=10))
+        assert f._upload_id is not None
+        return f
+
+    return opening()
+
+
+def test_a_writer_left_open_when_its_asyncio_run_ends_has_its_upload_aborted(
+    bucket: AsyncS3Path, boto3_client: Any, parts: TransferConfig
+) -> None:
+    """Its finalizer would run too late (the loop closed): the end of the loop aborts it."""
+    kept = []
+
+    async def main() -> None:
+        kept.append(await _open_a_big_upload(bucket))
+
+    with pytest.warns(ResourceWarning, match="never closed; its multipart upload is aborted"):
+        asyncio.run(main())
+    assert uploads_of(boto3_client, bucket.bucket) == []
+    assert keys_of(boto3_client, bucket.bucket) == []
+
+
+def test_a_writer_whose_loop_is_closed_says_so_and_leaves_no_upload(
+    bucket: AsyncS3Path, boto3_client: Any, parts: TransferConfig
+) -> None:
+    loop = asyncio.new_event_loop()
+    f = loop.run_until_complete(_open_a_big_upload(bucket))
+    loop.run_until_complete(f.flush())
+    loop.close()  # without closing the writer
+
+    async def use_elsewhere() -> None:
+        with pytest.raises(RuntimeError, match="opened in an event loop that is closed now"):
+            await f.write(b"more")
+        with pytest.raises(RuntimeError, match="its upload was aborted: nothing was written"):
+            await f.close()
+
+    asyncio.run(use_elsewhere())
+    assert uploads_of(boto3_client, bucket.bucket) == []
+    assert keys_of(boto3_client, bucket.bucket) == []
+
+
+def test_a_writer_closed_from_another_loop_completes_in_its_own(
+    bucket: AsyncS3Path, boto3_client: Any, parts: TransferConfig
+) -> None:
+    """Its own loop still runs (in another thread): the close is carried out there."""
+    import threading
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        f = asyncio.run_coroutine_threadsafe(_open_a_big_upload(bucket), loop).result(60)
+
+        async def close_here() -> None:
+            with pytest.raises(RuntimeError, match="opened in another event loop"):
+                await f.write(b"more")
+            await f.close()
+
+        asyncio.run(close_here())
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+    assert keys_of(boto3_client, bucket.bucket) == ["left"]
+    assert boto3_client.head_object(Bucket=bucket.bucket, Key="left")["ContentLength"] == PART + 1
+
+
 async def test_explicit_abort(
     bucket: AsyncS3Path, boto3_client: Any, parts: TransferConfig
 ) -> None:
