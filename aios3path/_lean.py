@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
+import contextlib
 import math
 import os
 import random
@@ -649,13 +651,26 @@ class LeanClient:
 async def crc32_base64(body: Buffer) -> str:
     """The base64 CRC32 of ``body`` (computed in a worker thread for large bodies)."""
     if memoryview(body).nbytes >= _THREADED_CRC:
-        computing = asyncio.ensure_future(asyncio.to_thread(zlib.crc32, body))
+        # A future of our own, running from the start: nothing can cancel it (a loop shutting
+        # down cancels every task, the executor's wrapper included) while the thread reads.
+        computed: concurrent.futures.Future[int] = concurrent.futures.Future()
+        computed.set_running_or_notify_cancel()
+
+        def compute() -> None:
+            try:
+                computed.set_result(zlib.crc32(body))
+            except BaseException as error:  # pragma: no cover - crc32 of a buffer cannot fail
+                computed.set_exception(error)
+
+        asyncio.get_running_loop().run_in_executor(None, compute)
         try:
-            value = await asyncio.shield(computing)
+            value = await asyncio.wrap_future(computed)
         except asyncio.CancelledError:
-            # The thread still reads ``body``: wait for it (milliseconds) so the caller may
-            # release the buffer when the cancellation reaches it.
-            await asyncio.wait({computing})
+            # The thread still reads ``body``: the caller may release it only once that ends
+            # (milliseconds; waited for without the loop if it is being torn down).
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({asyncio.wrap_future(computed)})
+            computed.result()
             raise
     else:
         value = zlib.crc32(body)

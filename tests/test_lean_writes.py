@@ -250,3 +250,23 @@ def test_other_http_backends_are_left_to_botocore() -> None:
             return LeanClient.for_client(client)
 
     assert asyncio.run(check()) is None
+
+
+async def test_a_cancelled_checksum_keeps_its_buffer_until_the_thread_is_done() -> None:
+    """A loop shutting down cancels every task, twice if need be: the caller may release or
+    resize the part's buffer only once the worker thread stopped reading it."""
+    import asyncio
+
+    from aios3path._lean import crc32_base64
+
+    body = bytearray(256 * 1024 * 1024)
+    with memoryview(body) as view:
+        task = asyncio.ensure_future(crc32_base64(view))
+        await asyncio.sleep(0.001)  # the thread is reading
+        task.cancel()
+        await asyncio.sleep(0)
+        task.cancel()  # as a loop's shutdown cancels what is still pending
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    body.clear()  # BufferError if the thread still held the buffer
+    assert len(body) == 0
