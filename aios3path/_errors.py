@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 
 class S3Error(OSError, ClientError):
@@ -172,3 +172,9 @@ class s3_errors:  # used like a function: ``with s3_errors(uri):``
     ) -> None:
         if isinstance(error, ClientError) and not isinstance(error, S3Error):
             raise error_from_client_error(error, self.uri) from error
+        if isinstance(error, BotoCoreError) and hasattr(error, "add_note"):
+            # A connection or timeout error keeps its type (code catches it by that); the
+            # path it happened on is added as a note, shown with the traceback (3.11+).
+            note = f"while accessing {self.uri}"
+            if note not in getattr(error, "__notes__", ()):
+                error.add_note(note)

@@ -107,3 +107,30 @@ def test_errors_pickle_with_their_type_message_and_response() -> None:
     assert str(copy) == "s3://b/k: no such object"
     assert copy.response == error.response and copy.operation_name == "GetObject"
     assert copy.code == "NoSuchKey"
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["lean", "botocore"])
+async def test_a_connection_error_keeps_its_type_and_names_the_path(
+    s3_server: Any, lean: bool
+) -> None:
+    """Nothing listens at the endpoint: botocore's error, with the path as a note (3.11+)."""
+    import socket
+    import sys
+
+    from botocore.config import Config
+    from botocore.exceptions import EndpointConnectionError
+
+    from aios3path import PureS3Path, register_configuration_parameter
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = dict(s3_server.client_settings(), endpoint_url=f"http://127.0.0.1:{port}")
+    settings["config"] = Config(retries={"max_attempts": 1}, connect_timeout=2)
+    register_configuration_parameter(
+        PureS3Path("/"), resource=settings, parameters={"lean_requests": lean}
+    )
+    with pytest.raises(EndpointConnectionError) as raised:
+        await AsyncS3Path("/nowhere/some/key.txt").read_bytes()
+    if sys.version_info >= (3, 11):
+        assert raised.value.__notes__ == ["while accessing s3://nowhere/some/key.txt"]
