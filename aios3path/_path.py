@@ -286,9 +286,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             bucket = request.bucket
             children = [make(bucket, p[:-1]) for p in page.prefixes]
             children.extend(
-                make(bucket, entry.key)
-                for entry in page.objects
-                if entry.key != prefix
+                make(bucket, entry.key) for entry in page.objects if entry.key != prefix
             )
             yield children
 
