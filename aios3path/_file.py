@@ -6,10 +6,10 @@
 * :class:`S3ObjectReader` sends its ``GetObject`` at open and streams it: sequential reads
   take their bytes from that one response as it arrives, a seek fetches only the part
   (``multipart_chunksize`` bytes) it lands in, and reading on from there streams the rest
-  again. A broken stream resumes where it stopped. A stream found slow (one connection
-  under 192 MiB/s while the reader waits) hands over to parts downloading in parallel ahead
-  of the reader at the next part; ``read_ahead`` = 0 keeps the stream whatever its speed, and
-  ``read_ahead`` >= 1 fetches that many parts ahead from the start. Every GET after the
+  again. A broken stream resumes where it stopped. With ``read_ahead=None`` a stream found
+  slow (one connection to a distant store, under 192 MiB/s while the reader waits) hands
+  over to parts downloading in parallel ahead of the reader at the next part; ``read_ahead``
+  >= 1 fetches that many parts ahead from the start. Every GET after the
   first carries ``If-Match`` with the ETag seen at open, so an object overwritten while it
   is read fails with :class:`S3ObjectChangedError` instead of mixing two versions.
 * :class:`S3ObjectWriter` buffers one part, uploads full parts concurrently (at most
@@ -500,12 +500,12 @@ class S3ObjectReader(_LineReader[bytes]):
 
     Sequential reading streams one ranged GET for the rest of the object, read as it
     arrives (a few MiB buffered at most; a connection that breaks resumes where it stopped).
-    Once two parts have come through it, the stream is judged: if its response head took
+    Once two parts have come through it, the stream may be judged: if its response head took
     ``DISTANT_STORE`` seconds or more, reads waited on it and it carried under
-    ``SLOW_STREAM`` bytes a second (``read_ahead=None``, the default), the
-    parts after the current one are fetched in parallel, ``min(max_concurrency,
-    AUTO_READ_AHEAD)`` ahead, while the stream finishes its part; ``read_ahead=0`` keeps
-    the stream. With ``read_ahead`` set to 1 or more it instead keeps that many whole parts
+    ``SLOW_STREAM`` bytes a second (with ``read_ahead=None``), the parts after the current
+    one are fetched in parallel, ``min(max_concurrency, AUTO_READ_AHEAD)`` ahead, while the
+    stream finishes its part; ``read_ahead=0`` (the default) keeps the stream. With
+    ``read_ahead`` set to 1 or more it instead keeps that many whole parts
     (``multipart_chunksize``) downloading in parallel ahead of the one being read, for
     stores where one connection is slower than the reader. Random access (``seek``)
     fetches only the part it lands in. At most ``read_ahead + 1`` parts (or one part and

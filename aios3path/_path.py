@@ -949,9 +949,10 @@ class AsyncS3Path(NoLocalFilesystemMixin):
           missing object) and its body streams: sequential reads take it as it arrives (a
           broken connection resumes where it stopped), a ``seek`` fetches only the part
           (``multipart_chunksize`` bytes) it lands in, and nothing goes to a local file.
-          A stream slower than 192 MiB/s hands over to parallel ranged GETs of the parts
-          after the current one (``read_ahead=0`` keeps it; ``read_ahead`` >= 1 fetches
-          that many parts ahead in parallel from the start). ``read``,
+          With ``read_ahead=None``, a stream from a distant store slower than 192 MiB/s
+          hands over to parallel ranged GETs of the parts after the current one;
+          ``read_ahead`` >= 1 fetches that many parts ahead in parallel from the start.
+          ``read``,
           ``read1``, ``readinto``, ``readline``, ``readlines``, ``async for line in f``,
           ``seek``, ``tell``. A concurrent overwrite raises
           :class:`~aios3path._file.S3ObjectChangedError` (every later GET carries

@@ -44,14 +44,14 @@ class TransferConfig:
     * ``multipart_chunksize``: the part size of uploads and of ranged reads (raised
       automatically where an object would need more than 10,000 parts).
     * ``max_concurrency``: parts (or keys, for prefix operations) in flight at once.
-    * ``read_ahead``: how a sequential reader fetches. ``None`` (the default): it streams one
-      GET for the rest of the object (a few MiB buffered) and, once two parts' worth of that
-      stream shows one connection to a distant store is slow (its response head after 20 ms
-      or more, under 192 MiB/s while the reader waits for it),
+    * ``read_ahead``: how a sequential reader fetches. 0 (the default): it streams one GET for
+      the rest of the object (a few MiB buffered). ``None``: it streams too, and once two
+      parts' worth of that stream shows one connection to a distant store is slow (its
+      response head after 20 ms or more, under 192 MiB/s while the reader waits for it), it
       fetches the parts after the current one in parallel instead, ``min(max_concurrency,
-      4)`` ahead of the one being read. 0: it always streams. 1 or more: it fetches whole
-      parts in parallel from the start, this many ahead. Parallel parts hold up to
-      ``read_ahead + 1`` parts in memory.
+      4)`` ahead of the one being read (for reading S3 over a network). 1 or more: it
+      fetches whole parts in parallel from the start, this many ahead. Parallel parts hold
+      up to ``read_ahead + 1`` parts in memory.
     * ``multipart_copy_threshold`` / ``multipart_copy_chunksize``: server-side copies of
       objects larger than the threshold use ``UploadPartCopy`` with parts of this size
       (``CopyObject`` refuses objects over 5 GiB).
@@ -61,7 +61,7 @@ class TransferConfig:
     multipart_threshold: int = 8 * MiB
     multipart_chunksize: int = 8 * MiB
     max_concurrency: int = 10
-    read_ahead: int | None = None
+    read_ahead: int | None = 0
     multipart_copy_threshold: int = 5 * GiB
     multipart_copy_chunksize: int = 256 * MiB
     max_bandwidth: int | None = None

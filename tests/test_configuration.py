@@ -138,9 +138,9 @@ def test_transfer_settings_out_of_range_raise_value_error_naming_them(
         TransferConfig(**setting)
 
 
-def test_read_ahead_defaults_to_judging_the_stream_and_takes_counts() -> None:
-    assert TransferConfig().read_ahead is None
-    assert TransferConfig(read_ahead=0).read_ahead == 0
+def test_read_ahead_defaults_to_streaming_and_takes_none_or_counts() -> None:
+    assert TransferConfig().read_ahead == 0
+    assert TransferConfig(read_ahead=None).read_ahead is None  # judge the stream
     assert TransferConfig(read_ahead=3).read_ahead == 3
 
 

@@ -10,8 +10,9 @@ What the tests document:
 * closing a half-read reader, or dropping it unclosed, gives its connection back;
 * a cancelled read loses no bytes, and memory stays at a few MiB whatever the object size;
 * a request that finds the pool full takes the connection of a reader nobody reads (lean);
-* on a slow network (one connection slower than the reader), a reader left to its default
-  fetches the parts after the one it streams in parallel; ``read_ahead=0`` keeps streaming;
+* on a slow network (one connection slower than the reader), a reader set to judge its stream
+  (``read_ahead=None``) fetches the parts after the one it streams in parallel;
+  ``read_ahead=0`` (the default) keeps streaming;
 * ``read_bytes`` puts every part in its place in one exact ``bytes`` object.
 
 The behaviours of both request paths are checked through each of them (``lean`` and
@@ -51,9 +52,9 @@ paths = pytest.mark.parametrize("lean", [True, False], ids=["lean", "botocore"])
 def configure(bucket: AsyncS3Path, lean: bool, **transfer: Any) -> None:
     """Choose the request path (and transfer settings) for the test bucket.
 
-    Readers stream for good (``read_ahead=0``) unless a test says otherwise: by default a
-    reader also judges its stream's speed, and a busy test machine must not make these
-    tests' streams look slow. The judgement has tests of its own (a slow network, below).
+    Readers stream for good (``read_ahead=0``, the default) unless a test says otherwise;
+    a reader set to judge its stream (``read_ahead=None``) has tests of its own (a slow
+    network, below).
     """
     parameters: dict[str, Any] = {"lean_requests": lean}
     parameters["transfer_config"] = TransferConfig(**{"read_ahead": 0, **transfer})
