@@ -154,6 +154,9 @@ async def multipart_upload(
                 target.client, target.uri, target.bucket, target.key, upload_id
             )
         )
+        _CLEANUPS.add(abort)  # kept until it ends, even when a second cancellation comes
+        abort.add_done_callback(_CLEANUPS.discard)
+        abort.add_done_callback(lambda done: done.cancelled() or done.exception())
         with contextlib.suppress(Exception):  # the original error matters more
             await asyncio.shield(abort)
         raise
