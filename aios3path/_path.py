@@ -724,9 +724,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         a file and a directory, a marker object with content) raise ``ValueError`` before
         anything moves.
         """
-        if _is_local(target):
-            return await self._to_local(target, delete_source=True)
-        return await self._transfer(target, delete_source=True)
+        return await self._send_to(target, delete_source=True)
 
     @overload
     async def replace(self, target: pathlib.PurePath) -> pathlib.Path: ...
@@ -761,10 +759,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
 
         A local ``pathlib.Path`` directory receives it as with :meth:`rename`.
         """
-        if _is_local(target_dir):
-            local = pathlib.Path(target_dir) / self.name
-            return await self._to_local(local, delete_source=True)
-        return await self._transfer(self._coerce_path(target_dir) / self.name, delete_source=True)
+        return await self._send_to(self._child_in(target_dir), delete_source=True)
 
     @overload
     async def copy(self, target: pathlib.PurePath) -> pathlib.Path: ...
@@ -778,9 +773,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         The same machinery as :meth:`rename` without deleting the source; returns the target.
         A local ``pathlib.Path`` target downloads it there (a tree of files for a directory).
         """
-        if _is_local(target):
-            return await self._to_local(target, delete_source=False)
-        return await self._transfer(target, delete_source=False)
+        return await self._send_to(target, delete_source=False)
 
     @overload
     async def copy_into(self, target_dir: pathlib.PurePath) -> pathlib.Path: ...
@@ -795,10 +788,21 @@ class AsyncS3Path(NoLocalFilesystemMixin):
 
         A local ``pathlib.Path`` directory receives it as with :meth:`copy`.
         """
+        return await self._send_to(self._child_in(target_dir), delete_source=False)
+
+    async def _send_to(
+        self: _P, target: str | os.PathLike[str] | PureS3Path, *, delete_source: bool
+    ) -> _P | pathlib.Path:
+        """Copy or move to ``target``: a local path downloads there, an S3 path copies."""
+        if _is_local(target):
+            return await self._to_local(target, delete_source=delete_source)
+        return await self._transfer(target, delete_source=delete_source)
+
+    def _child_in(self: _P, target_dir: str | os.PathLike[str] | PureS3Path) -> _P | pathlib.Path:
+        """This path's name inside the directory ``target_dir`` (local or S3)."""
         if _is_local(target_dir):
-            local = pathlib.Path(target_dir) / self.name
-            return await self._to_local(local, delete_source=False)
-        return await self._transfer(self._coerce_path(target_dir) / self.name, delete_source=False)
+            return pathlib.Path(target_dir) / self.name
+        return self._coerce_path(target_dir) / self.name
 
     # -- whole-object reads and writes ----------------------------------------------------
 

@@ -78,6 +78,10 @@ class _Runner:
             return future.result()
         except BaseException as error:
             future.cancel()
+            if _interpreter_exiting() and threading.current_thread().daemon:
+                # Failed for the exit (cancelled by the shutdown, or refused a worker thread
+                # by an executor already shut down): end as daemon threads do, quietly.
+                threading.Event().wait()
             if self._shut_down and isinstance(error, concurrent.futures.CancelledError):
                 _after_shutdown()  # cancelled by the shutdown, not by its caller
             raise
@@ -109,6 +113,12 @@ class _Runner:
         if self._loop is not None:
             self._abandoned.append(self._loop)
         self._loop = self._thread = None
+
+
+def _interpreter_exiting() -> bool:
+    """True once the main thread has finished: the interpreter is on its way out (its
+    executors are shut down, then the atexit handlers run, this module's shutdown among them)."""
+    return _runner.shut_down or not threading.main_thread().is_alive()
 
 
 def _after_shutdown() -> None:

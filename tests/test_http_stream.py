@@ -800,7 +800,8 @@ async def test_a_stream_being_read_keeps_its_connection(serve: Serve, make_pool:
     go = asyncio.Event()
     body = noise(2000)
     server = await serve(held_back(head_of(len(body)) + body[:1000], body[1000:], go))
-    pool = make_pool(limit=1)
+    # The read waits twice the idle time: a read timeout well past it (2 s raced the sleep).
+    pool = make_pool(limit=1, read_timeout=10.0)
     stream = await open_stream(pool, server)
     assert await stream.read(1000) == body[:1000]
     reading = asyncio.ensure_future(stream.read(1000))  # waits for bytes held back
