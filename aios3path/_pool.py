@@ -23,6 +23,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.credentials import AioCredentials
 from aiobotocore.session import AioSession
 from botocore.credentials import ReadOnlyCredentials
+from botocore.handlers import add_expect_header
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
 from ._client import S3Client
@@ -169,6 +170,10 @@ class _LoopClients:
             "s3", config=_client_config(settings.config), **settings.client_kwargs()
         )
         client = await context.__aenter__()
+        # botocore asks for "100 Continue" before every PUT/POST body, and aiohttp waits for it
+        # with no timeout: a server that accepts and never answers would hang the write
+        # forever. Without the header the body goes at once and the read timeout applies.
+        client.meta.events.unregister("before-call.s3", add_expect_header)
         # A session handed in by the user may carry event hooks that must see every request.
         lean = None if settings.aio_session is not None else LeanClient.for_client(client)
         return S3Client(client, lean)

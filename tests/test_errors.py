@@ -134,3 +134,41 @@ async def test_a_connection_error_keeps_its_type_and_names_the_path(
         await AsyncS3Path("/nowhere/some/key.txt").read_bytes()
     if sys.version_info >= (3, 11):
         assert raised.value.__notes__ == ["while accessing s3://nowhere/some/key.txt"]
+
+
+async def test_writes_send_their_body_without_waiting_for_100_continue(
+    bucket: AsyncS3Path, counter: Any
+) -> None:
+    await (bucket / "small").write_bytes(b"x" * 10)
+    await (bucket / "text").write_text("hello")
+    puts = [r for r in counter.requests if r.operation == "PutObject"]
+    assert len(puts) == 2
+    assert not any("expect" in r.headers for r in puts)
+
+
+async def test_a_write_to_a_server_that_never_answers_times_out(s3_server: Any) -> None:
+    """It used to wait forever for a "100 Continue" (aiohttp has no timeout for that)."""
+    import asyncio
+
+    from botocore.config import Config
+    from botocore.exceptions import ReadTimeoutError
+
+    from aios3path import PureS3Path, register_configuration_parameter
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while await reader.read(65536):
+                pass  # takes everything, answers nothing
+        finally:
+            writer.close()
+
+    silent = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    settings = dict(s3_server.client_settings(), endpoint_url=f"http://127.0.0.1:{port}")
+    settings["config"] = Config(read_timeout=1, connect_timeout=1, retries={"max_attempts": 1})
+    register_configuration_parameter(PureS3Path("/"), resource=settings)
+    try:
+        with pytest.raises(ReadTimeoutError):
+            await asyncio.wait_for(AsyncS3Path("/silent/a.txt").write_bytes(b"x"), 30)
+    finally:
+        silent.close()
