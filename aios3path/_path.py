@@ -166,6 +166,13 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             return True
         return await self._has_children(request)
 
+    async def _file_head(self, request: Target) -> dict[str, Any] | None:
+        """The ``HeadObject`` of the object at this key when the key names a file; ``None``
+        for a key ending in ``/``, which names the directory (never its marker alone)."""
+        if request.key.endswith("/"):
+            return None
+        return await self._head_or_none(request)
+
     async def _head_or_none(self, request: Target) -> dict[str, Any] | None:
         """The object's ``HeadObject``, or ``None`` when there is no object at this key."""
         try:
@@ -341,7 +348,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             if exist_ok:
                 return
             raise FileExistsError(f"{self._uri}: directory already exists")
-        elif not request.key.endswith("/") and await self._head_or_none(request) is not None:
+        elif await self._file_head(request) is not None:
             raise FileExistsError(f"{self._uri}: an object (a file) exists at this key")
         await _s3.put_object(
             request.client,
@@ -625,8 +632,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         if destination.bucket == self.bucket and destination.key == source_key:
             return destination  # the same key (however the path was spelt): nothing to do
         source = await self._request()
-        # A path ending in "/" names the directory, never its marker object alone.
-        head = None if source_key.endswith("/") else await self._head_or_none(source)
+        head = await self._file_head(source)
         dest = await destination._request()
         if head is not None:
             await copy_object(source, dest, head)
@@ -660,7 +666,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         """
         local = pathlib.Path(target)
         request = await self._request()
-        if not request.key.endswith("/") and await self._head_or_none(request) is not None:
+        if await self._file_head(request) is not None:
             await self.download_to(local)
             if delete_source:
                 await _s3.delete_object(
