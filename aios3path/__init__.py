@@ -16,11 +16,11 @@ from ._errors import (
     S3Error,
     S3FileExistsError,
     S3FileNotFoundError,
+    S3ObjectChangedError,
     S3PermissionError,
     S3ValueError,
 )
 from ._file import (
-    S3ObjectChangedError,
     S3ObjectReader,
     S3ObjectWriter,
     S3TextReader,

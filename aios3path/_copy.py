@@ -26,6 +26,7 @@ from urllib.parse import quote, urlencode
 
 from . import _s3
 from ._concurrency import map_bounded
+from ._errors import pinned_to
 from ._target import Target
 from ._transfer_config import MIN_PART_SIZE, part_ranges
 
@@ -163,7 +164,16 @@ async def multipart_upload(
 
 
 async def copy_object(source: Target, target: Target, head: Mapping[str, Any]) -> None:
-    """Copy the object ``source`` (whose ``HeadObject`` is ``head``) to ``target``."""
+    """Copy the object ``source`` (whose ``HeadObject`` is ``head``) to ``target``.
+
+    Every request reading the source is conditional on the ETag in ``head``: a source written
+    again meanwhile raises :class:`S3ObjectChangedError`, never a copy mixing two objects.
+    """
+    with pinned_to(source.uri, head.get("ETag"), "copied"):
+        await _copy_object(source, target, head)
+
+
+async def _copy_object(source: Target, target: Target, head: Mapping[str, Any]) -> None:
     size = int(head.get("ContentLength", 0))
     etag = head.get("ETag")
     config = target.transfer

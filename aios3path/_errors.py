@@ -8,8 +8,9 @@ both work. Messages always name the ``s3://`` path.
 
 from __future__ import annotations
 
+import contextlib
 import errno
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -178,3 +179,24 @@ class s3_errors:  # used like a function: ``with s3_errors(uri):``
             note = f"while accessing {self.uri}"
             if note not in getattr(error, "__notes__", ()):
                 error.add_note(note)
+
+
+class S3ObjectChangedError(S3Error):
+    """The object was overwritten while it was read or copied (its ETag no longer matches)."""
+
+
+@contextlib.contextmanager
+def pinned_to(uri: str, etag: str | None, doing: str = "read") -> Iterator[None]:
+    """Around requests for the object ``uri`` conditional on its ETag (``If-Match``,
+    ``CopySourceIfMatch``): a failed match raises :class:`S3ObjectChangedError` (the object
+    changed while it was being ``doing``) instead of the ``FileExistsError`` 412 maps to."""
+    try:
+        yield
+    except S3FileExistsError as error:  # 412 PreconditionFailed
+        if etag and error.code == "PreconditionFailed":
+            raise S3ObjectChangedError(
+                f"{uri}: the object changed while it was being {doing}",
+                error.response,
+                error.operation_name,
+            ) from error
+        raise

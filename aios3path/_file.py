@@ -47,7 +47,6 @@ from collections.abc import (
     Coroutine,
     Generator,
     Iterable,
-    Iterator,
     Mapping,
 )
 from dataclasses import dataclass
@@ -56,7 +55,14 @@ from typing import Any, Concatenate, Generic, Literal, ParamSpec, TypeVar, cast
 
 from . import _s3
 from ._copy import kept_arguments, start_multipart_upload
-from ._errors import S3Error, S3FileExistsError, S3FileNotFoundError, S3PermissionError, make_error
+from ._errors import (
+    S3FileExistsError,
+    S3FileNotFoundError,
+    S3ObjectChangedError,
+    S3PermissionError,
+    make_error,
+    pinned_to,
+)
 from ._pool import before_clients_close, get_client
 from ._stat import StatResult
 from ._target import Target
@@ -81,10 +87,6 @@ TEXT_CHUNK = 64 * 1024
 #: Parts uploaded at one part size before an object of unknown size moves to larger parts, so
 #: that a stream can grow well past ``10,000 x multipart_chunksize`` (to 55,000 x).
 PARTS_PER_SIZE_STEP = 1000
-
-
-class S3ObjectChangedError(S3Error):
-    """The object was overwritten while it was read (its ETag no longer matches)."""
 
 
 # -- modes ------------------------------------------------------------------------------------
@@ -172,22 +174,6 @@ def limiter_for(target: Target) -> BandwidthLimiter | None:
     return BandwidthLimiter(int(rate)) if rate else None
 
 
-@contextlib.contextmanager
-def pinned_to(target: Target, etag: str | None) -> Iterator[None]:
-    """Around GETs sent with ``If-Match: etag``: a failed match raises
-    :class:`S3ObjectChangedError` (the object changed while it was being read)."""
-    try:
-        yield
-    except S3FileExistsError as error:  # 412 PreconditionFailed
-        if etag and error.code == "PreconditionFailed":
-            raise S3ObjectChangedError(
-                f"{target.uri}: the object changed while it was being read",
-                error.response,
-                "GetObject",
-            ) from error
-        raise
-
-
 async def iter_range(
     target: Target,
     first: int,
@@ -204,7 +190,7 @@ async def iter_range(
     position = first
     failures = 0
     while position <= last:
-        with pinned_to(target, etag):
+        with pinned_to(target.uri, etag):
             body = await _s3.start_object(
                 target.client,
                 target.uri,
@@ -267,7 +253,7 @@ async def receive_part(
     length = len(view)
     pinned = target.with_parameters({"IfMatch": etag}) if etag else target
     try:
-        with pinned_to(target, etag):
+        with pinned_to(target.uri, etag):
             data = await _s3.get_object_buffer(
                 pinned.client,
                 pinned.uri,
@@ -728,7 +714,7 @@ class S3ObjectReader(_LineReader[bytes]):
     async def _open_stream(self, position: int) -> _s3.ObjectBody:
         target = self._target
         asked = time.monotonic()
-        with pinned_to(target, self.etag):
+        with pinned_to(target.uri, self.etag):
             stream = await _s3.start_object(
                 target.client,
                 target.uri,

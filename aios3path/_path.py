@@ -26,7 +26,14 @@ from ._pool import get_client
 from ._pure import PureS3Path, PureVersionedS3Path, pattern_string
 from ._stat import StatResult
 from ._target import Target
-from ._tree import DELETE_BATCH, delete_keys, delete_prefix, transfer_prefix
+from ._tree import (
+    DELETE_BATCH,
+    delete_moved_keys,
+    delete_moved_object,
+    delete_prefix,
+    raise_for_failures,
+    transfer_prefix,
+)
 from ._unsupported import NoLocalFilesystemMixin
 
 _P = TypeVar("_P", bound="AsyncS3Path")
@@ -637,9 +644,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         if head is not None:
             await copy_object(source, dest, head)
             if delete_source:
-                await _s3.delete_object(
-                    source.client, source.uri, source.bucket, source_key, source.params
-                )
+                await delete_moved_object(source, head.get("ETag"), dest.uri)
             return destination
         source_prefix, target_prefix = self._directory_prefix, destination._directory_prefix
         if source.bucket == dest.bucket and (
@@ -666,12 +671,11 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         """
         local = pathlib.Path(target)
         request = await self._request()
-        if await self._file_head(request) is not None:
+        head = await self._file_head(request)
+        if head is not None:
             await self.download_to(local)
             if delete_source:
-                await _s3.delete_object(
-                    request.client, request.uri, request.bucket, request.key, request.params
-                )
+                await delete_moved_object(request, head.get("ETag"), str(local))
             return local
         prefix = self._directory_prefix
         entries = [
@@ -686,6 +690,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
                 S3FileNotFoundError, self._uri, "no such object or directory", "ListObjectsV2"
             )
         names = _local_names(self._uri, prefix, entries)
+        etags = {entry.key: entry.etag for entry in entries}
         for entry in entries:
             if entry.key.endswith("/"):
                 await aiofiles.os.makedirs(local.joinpath(*names[entry.key]), exist_ok=True)
@@ -700,9 +705,8 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             files = [key for key in batch if not key.endswith("/")]
             await map_bounded(fetch, files, request.transfer.max_concurrency)
             if delete_source:
-                await delete_keys(
-                    request.client, request.uri, request.bucket, batch, request.params
-                )
+                failures = await delete_moved_keys(request, {key: etags[key] for key in batch})
+                raise_for_failures(request.uri, failures, first + len(batch) - len(failures))
         return local
 
     @overload
@@ -723,6 +727,13 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         keys per ``DeleteObjects``. A failure part-way raises :class:`S3TransferError` saying
         what was and was not moved: no key is ever in neither place. Existing target keys are
         overwritten, as POSIX ``rename`` does.
+
+        Another writer cannot lose data to a move: each copy reads the source only as it was
+        when listed or checked (a source written again before its copy raises
+        :class:`S3ObjectChangedError`), and each delete is conditional on that ETag (a source
+        written again after its copy is kept, with the newer data, and the move raises
+        :class:`S3TransferError` naming it). Stores that ignore these conditions (MinIO, moto's
+        ``DeleteObjects``) delete as s3path does.
 
         A local ``pathlib.Path`` target downloads the object (or the directory's keys, as a
         tree of files) there and then deletes the source; the local path is returned. Keys
@@ -965,7 +976,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
           ``read``,
           ``read1``, ``readinto``, ``readline``, ``readlines``, ``async for line in f``,
           ``seek``, ``tell``. A concurrent overwrite raises
-          :class:`~aios3path._file.S3ObjectChangedError` (every later GET carries
+          :class:`~aios3path.S3ObjectChangedError` (every later GET carries
           ``If-Match``).
         * ``"w"``/``"wb"``: a writer (:class:`~aios3path._file.S3ObjectWriter`): ``write``,
           ``writelines``, ``flush``; parts are uploaded concurrently while writing and the

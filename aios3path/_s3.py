@@ -152,13 +152,25 @@ async def put_object(
 
 
 async def delete_object(
-    client: Any, uri: str, bucket: str, key: str, params: Mapping[str, Any] = {}
+    client: Any,
+    uri: str,
+    bucket: str,
+    key: str,
+    params: Mapping[str, Any] = {},
+    *,
+    if_match: str | None = None,
 ) -> None:
-    """``DeleteObject`` (S3 answers success for a missing key too)."""
+    """``DeleteObject`` (S3 answers success for a missing key too).
+
+    With ``if_match`` (an ETag) the key is deleted only while it holds that object: S3 answers
+    412 ``PreconditionFailed`` when it holds another, and 404 ``NoSuchKey`` when it is gone.
+    """
     with s3_errors(uri):
         # A versioned path's VersionId never reaches a delete: unlink acts on the plain key
         # (adding a delete marker), it does not destroy one version.
-        extra = _accepted(client, "DeleteObject", params, "Bucket", "Key", "VersionId")
+        extra = _accepted(client, "DeleteObject", params, "Bucket", "Key", "VersionId", "IfMatch")
+        if if_match is not None:
+            extra["IfMatch"] = if_match
         await client.delete_object(Bucket=bucket, Key=key, **extra)
 
 
@@ -172,15 +184,24 @@ class DeleteFailure:
 
 
 async def delete_objects(
-    client: Any, uri: str, bucket: str, keys: Iterable[str], params: Mapping[str, Any] = {}
+    client: Any,
+    uri: str,
+    bucket: str,
+    keys: Iterable[str],
+    params: Mapping[str, Any] = {},
+    *,
+    etags: Mapping[str, str | None] = {},
 ) -> list[DeleteFailure]:
-    """``DeleteObjects`` of at most 1,000 keys; returns the keys S3 reports as failed."""
+    """``DeleteObjects`` of at most 1,000 keys; returns the keys S3 reports as failed.
+
+    A key with an ETag in ``etags`` is deleted only while it holds that object (otherwise it
+    fails with ``PreconditionFailed``, or ``NoSuchKey`` when it is gone).
+    """
+    objects = [{"Key": k, "ETag": etags[k]} if etags.get(k) else {"Key": k} for k in keys]
     with s3_errors(uri):
         extra = _accepted(client, "DeleteObjects", params, "Bucket", "Delete")
         response = await client.delete_objects(
-            Bucket=bucket,
-            Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True},
-            **extra,
+            Bucket=bucket, Delete={"Objects": objects, "Quiet": True}, **extra
         )
     return [
         DeleteFailure(e.get("Key", ""), e.get("Code", ""), e.get("Message", ""))

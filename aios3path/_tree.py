@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _s3
+from ._concurrency import map_bounded
 from ._copy import copy_object
 from ._errors import S3Error
 from ._listing import iter_pages
@@ -56,19 +58,95 @@ def raise_for_failures(uri: str, failures: Sequence[_s3.DeleteFailure], deleted:
     )
 
 
-async def delete_keys(
-    client: Any,
-    uri: str,
-    bucket: str,
-    keys: Sequence[str],
-    params: Mapping[str, Any] = {},
-) -> None:
-    """Delete ``keys``, 1,000 per ``DeleteObjects``; raise naming every key that failed."""
-    failures: list[_s3.DeleteFailure] = []
-    for start in range(0, len(keys), DELETE_BATCH):
-        batch = keys[start : start + DELETE_BATCH]
-        failures.extend(await _s3.delete_objects(client, uri, bucket, batch, params))
-    raise_for_failures(uri, failures, len(keys) - len(failures))
+def _conditional(source: Target) -> bool:
+    """Whether deletes of ``source``'s moved objects can be made conditional on their ETag.
+
+    Not for a versioned path: its delete acts on the plain key, whose current object is not
+    the version that was copied (and S3 refuses ``If-Match`` next to a ``VersionId``).
+    """
+    return "VersionId" not in source.params
+
+
+async def delete_moved_object(source: Target, etag: str | None, target_uri: str) -> None:
+    """Delete the object ``source`` after it was copied to ``target_uri`` (a move's last step).
+
+    The delete is conditional on ``etag``, the ETag of the copied object: a source written
+    again since it was copied is not deleted but kept, and :class:`S3TransferError` says so (its
+    ``not_deleted`` names the key). A source deleted meanwhile by someone else is fine: it is
+    gone, as the move wanted. A store that does not implement conditional deletes (answering
+    ``NotImplemented``) gets a plain delete; one that ignores the condition deletes as before.
+    """
+    if_match = etag if etag and _conditional(source) else None
+    delete = _s3.delete_object
+    try:
+        await delete(
+            source.client, source.uri, source.bucket, source.key, source.params, if_match=if_match
+        )
+    except S3Error as error:
+        if if_match is None:
+            raise
+        if error.code == "NotImplemented":
+            await delete(source.client, source.uri, source.bucket, source.key, source.params)
+        elif error.code == "PreconditionFailed" and await _still_there(source, source.key):
+            raise S3TransferError(
+                f"{source.uri}: copied to {target_uri} but not deleted: it was written again "
+                "during the move, so it holds newer data than the copy, and is kept",
+                error.response,
+                "DeleteObject",
+                not_deleted=[source.key],
+            ) from error
+        elif error.code not in _GONE and error.code != "PreconditionFailed":
+            raise
+
+
+#: The codes of a conditional delete whose key no longer exists (the move's aim, reached).
+_GONE = frozenset({"NoSuchKey", "NotFound", "404"})
+
+
+async def _still_there(source: Target, key: str) -> bool:
+    """Whether ``key`` exists, asked after a conditional delete of it failed its condition.
+
+    S3 answers ``NoSuchKey`` for a key that is gone, but some stores (SeaweedFS) answer
+    ``PreconditionFailed``: a ``HeadObject`` tells a source written again from one deleted.
+    """
+    try:
+        await _s3.head_object(source.client, source.uri, source.bucket, key, source.params)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+async def delete_moved_keys(
+    source: Target, etags: Mapping[str, str | None]
+) -> list[_s3.DeleteFailure]:
+    """Delete the keys of ``etags`` (at most 1,000) after they were copied: a move's last step.
+
+    Each key is deleted only while it holds the copied object, whose ETag ``etags`` maps it to;
+    the keys written again since are kept, and returned among the failures (with S3's
+    ``PreconditionFailed``). Keys deleted meanwhile by someone else are not failures. Keys a store
+    refuses to delete conditionally (``NotImplemented``) are deleted without the condition.
+    """
+    conditions = etags if _conditional(source) else {}
+    failures = await _s3.delete_objects(
+        source.client, source.uri, source.bucket, list(etags), source.params, etags=conditions
+    )
+    if not conditions:
+        return failures
+    unsupported = [f.key for f in failures if f.code == "NotImplemented"]
+    if unsupported:
+        failures = [f for f in failures if f.code != "NotImplemented"]
+        failures += await _s3.delete_objects(
+            source.client, source.uri, source.bucket, unsupported, source.params
+        )
+    failures = [f for f in failures if f.code not in _GONE]
+    changed = [f.key for f in failures if f.code == "PreconditionFailed"]
+    if changed:
+        there = await map_bounded(
+            lambda key: _still_there(source, key), changed, source.transfer.max_concurrency
+        )
+        gone = {key for key, present in zip(changed, there, strict=True) if not present}
+        failures = [f for f in failures if f.key not in gone]
+    return failures
 
 
 async def delete_prefix(
@@ -147,7 +225,7 @@ async def transfer_prefix(
     """
     limit = max(1, target.transfer.max_concurrency)
     queue: asyncio.Queue[_s3.ObjectEntry | None] = asyncio.Queue(maxsize=limit * 4)
-    copied: list[str] = []
+    copied: dict[str, str | None] = {}  # key -> ETag of the copied object, until deleted
     failed: dict[str, BaseException] = {}
     not_deleted: list[str] = []
     delete_errors: list[Exception] = []
@@ -157,14 +235,12 @@ async def transfer_prefix(
     async def flush_deletes(final: bool = False) -> None:
         nonlocal moved
         while copied and (final or len(copied) >= DELETE_BATCH):
-            batch, copied[:] = copied[:DELETE_BATCH], copied[DELETE_BATCH:]
+            batch = {key: copied.pop(key) for key in list(itertools.islice(copied, DELETE_BATCH))}
             if not delete_source:
                 moved += len(batch)
                 continue
             try:
-                failures = await _s3.delete_objects(
-                    source.client, source.uri, source.bucket, batch, source.params
-                )
+                failures = await delete_moved_keys(source, batch)
             except Exception as error:  # the batch is copied: it is in both places
                 delete_errors.append(error)
                 not_deleted.extend(batch)
@@ -199,7 +275,7 @@ async def transfer_prefix(
                 failed[entry.key] = error
                 stop.set()
                 continue
-            copied.append(entry.key)
+            copied[entry.key] = entry.etag
             if len(copied) >= DELETE_BATCH:
                 await flush_deletes()
 

@@ -51,9 +51,7 @@ def checksum(path: S3Path) -> tuple[str, str, int]:
     return path.key, hashlib.md5(path.read_bytes()).hexdigest(), os.getpid()
 
 
-def fan_out(
-    client: Client, root: S3Path, count: int
-) -> tuple[int, list[tuple[str, str, int]]]:
+def fan_out(client: Client, root: S3Path, count: int) -> tuple[int, list[tuple[str, str, int]]]:
     """Write ``count`` objects under ``root`` from the workers, then read them all back."""
     client.register_plugin(S3Configuration(configuration_map.snapshot()))
     paths = [root / f"part-{i:05d}.txt" for i in range(count)]

@@ -29,7 +29,9 @@ from ._proxy import CountingProxy
 
 #: Features each server kind lacks (checked against the servers by hand; see the issue notes).
 MISSING_FEATURES: dict[str, set[str]] = {
-    "moto": {"presign-expiry"},
+    # moto: presigned URLs never expire; DeleteObjects ignores each object's ETag condition and
+    # CopyObject ignores CopySourceIfMatch.
+    "moto": {"presign-expiry", "conditional-batch-delete", "copy-source-conditions"},
     # SeaweedFS 4.x: collapses "//" in keys (and "./", and refuses "../"), cannot hold an
     # object "a" next to a marker "a/", checks signatures against its identities, keeps
     # no body or metadata on "dir/" marker objects, does not enforce per-key DeleteObjects

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -27,6 +29,7 @@ from aios3path import (
     AsyncS3Path,
     PureS3Path,
     S3DeleteError,
+    S3ObjectChangedError,
     S3Path,
     S3TransferError,
     TransferConfig,
@@ -772,6 +775,159 @@ async def test_a_failed_delete_request_is_reported_with_what_moved_and_nothing_i
     where = _assert_nothing_lost(boto3_client, bucket.bucket, objects, "src/", "dst/")
     assert {where[key] for key in error.not_deleted} == {"both"}
     assert "target" not in where.values()  # no source was deleted
+
+
+# -- sources changed by someone else during a move ---------------------------------------------
+
+
+def _meanwhile(operation: str, action: Callable[[], Any]) -> Callable[[Request], None]:
+    """A proxy hook: at the first ``operation`` request, ``action`` runs (straight against the
+    server), then the request goes on: another writer acting at the worst moment."""
+    seen: list[Request] = []
+
+    def hook(request: Request) -> None:
+        if not seen and _operation(request) == operation:
+            seen.append(request)
+            action()
+
+    return hook
+
+
+def _etag(body: bytes) -> str:
+    return f'"{hashlib.md5(body).hexdigest()}"'
+
+
+@pytest.mark.parametrize("to_local", [False, True], ids=["to-s3", "to-a-local-file"])
+async def test_a_source_written_again_before_its_delete_is_kept_and_the_move_fails(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy, tmp_path: Path, to_local: bool
+) -> None:
+    put(boto3_client, bucket.bucket, "report.csv", "old")
+    counter.inject = _meanwhile(
+        "DeleteObject", lambda: put(boto3_client, bucket.bucket, "report.csv", "new")
+    )
+    target = tmp_path / "report.csv" if to_local else bucket / "moved.csv"
+    with pytest.raises(S3TransferError, match="written again during the move") as raised:
+        await (bucket / "report.csv").rename(target)
+    assert raised.value.not_deleted == ["report.csv"]
+    assert _read(boto3_client, bucket.bucket, "report.csv") == b"new"  # the newer data stays
+    moved = target.read_bytes() if isinstance(target, Path) else await target.read_bytes()
+    assert moved == b"old"
+    deletes = [r for r in counter.requests if r.operation == "DeleteObject"]
+    assert [r.headers.get("if-match") for r in deletes] == [_etag(b"old")]
+
+
+@pytest.mark.needs("conditional-batch-delete")
+async def test_a_prefix_move_keeps_each_source_written_again_before_its_delete(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
+) -> None:
+    for name in "abc":
+        put(boto3_client, bucket.bucket, f"src/{name}", name)
+    counter.inject = _meanwhile(
+        "DeleteObjects", lambda: put(boto3_client, bucket.bucket, "src/b", "newer")
+    )
+    with pytest.raises(S3TransferError) as raised:
+        await (bucket / "src").rename(bucket / "dst")
+    assert (raised.value.moved, raised.value.not_deleted) == (2, ["src/b"])
+    assert keys_of(boto3_client, bucket.bucket) == ["dst/a", "dst/b", "dst/c", "src/b"]
+    assert _read(boto3_client, bucket.bucket, "src/b") == b"newer"
+    assert _read(boto3_client, bucket.bucket, "dst/b") == b"b"
+
+
+@pytest.mark.needs("conditional-batch-delete")
+async def test_a_prefix_moved_to_local_files_keeps_each_source_written_again(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy, tmp_path: Path
+) -> None:
+    for name in "abc":
+        put(boto3_client, bucket.bucket, f"src/{name}", name)
+    counter.inject = _meanwhile(
+        "DeleteObjects", lambda: put(boto3_client, bucket.bucket, "src/b", "newer")
+    )
+    with pytest.raises(S3DeleteError) as raised:
+        await (bucket / "src").rename(tmp_path / "dst")
+    assert [(f.key, f.code) for f in raised.value.failures] == [("src/b", "PreconditionFailed")]
+    assert keys_of(boto3_client, bucket.bucket) == ["src/b"]
+    assert _read(boto3_client, bucket.bucket, "src/b") == b"newer"
+    assert sorted(p.name for p in (tmp_path / "dst").iterdir()) == ["a", "b", "c"]
+
+
+async def test_a_prefix_move_whose_source_someone_else_deleted_meanwhile_succeeds(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
+) -> None:
+    for name in "abc":
+        put(boto3_client, bucket.bucket, f"src/{name}", name)
+    counter.inject = _meanwhile(
+        "DeleteObjects", lambda: boto3_client.delete_object(Bucket=bucket.bucket, Key="src/b")
+    )
+    await (bucket / "src").rename(bucket / "dst")
+    assert keys_of(boto3_client, bucket.bucket) == ["dst/a", "dst/b", "dst/c"]
+
+
+async def test_a_move_whose_source_someone_else_deleted_meanwhile_succeeds(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
+) -> None:
+    put(boto3_client, bucket.bucket, "a", "content")
+    counter.inject = _meanwhile(
+        "DeleteObject", lambda: boto3_client.delete_object(Bucket=bucket.bucket, Key="a")
+    )
+    moved = await (bucket / "a").rename(bucket / "b")
+    assert await moved.read_text() == "content"
+    assert keys_of(boto3_client, bucket.bucket) == ["b"]
+
+
+@pytest.mark.needs("copy-source-conditions")
+async def test_a_source_written_again_before_its_copy_fails_the_move_and_nothing_moves(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
+) -> None:
+    put(boto3_client, bucket.bucket, "a", "old")
+    counter.inject = _meanwhile("CopyObject", lambda: put(boto3_client, bucket.bucket, "a", "new"))
+    with pytest.raises(S3ObjectChangedError, match="changed while it was being copied"):
+        await (bucket / "a").rename(bucket / "b")
+    assert keys_of(boto3_client, bucket.bucket) == ["a"]
+    assert _read(boto3_client, bucket.bucket, "a") == b"new"
+
+
+_NOT_IMPLEMENTED = b"<Error><Code>NotImplemented</Code><Message>not implemented</Message></Error>"
+
+
+async def test_a_store_without_conditional_deletes_gets_plain_ones(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
+) -> None:
+    """Some S3-compatible stores answer 501 to a DELETE with If-Match: the move still ends."""
+
+    def refuse_conditions(request: Request) -> bytes | None:
+        if request.operation == "DeleteObject" and "if-match" in request.headers:
+            return http_response(501, "Not Implemented", _NOT_IMPLEMENTED)
+        return None
+
+    put(boto3_client, bucket.bucket, "a", "content")
+    counter.inject = refuse_conditions
+    await (bucket / "a").rename(bucket / "b")
+    assert keys_of(boto3_client, bucket.bucket) == ["b"]
+    deletes = [r for r in counter.requests if r.operation == "DeleteObject"]
+    assert [r.headers.get("if-match") for r in deletes] == [_etag(b"content"), None]
+
+
+async def test_keys_a_store_will_not_delete_conditionally_are_deleted_plainly(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
+) -> None:
+    keys = [f"src/{name}" for name in "abc"]
+    for key in keys:
+        put(boto3_client, bucket.bucket, key, key)
+    errors = "".join(
+        f"<Error><Key>{key}</Key><Code>NotImplemented</Code><Message>no</Message></Error>"
+        for key in keys[:2]
+    )
+    refused = f'<?xml version="1.0" encoding="UTF-8"?><DeleteResult>{errors}</DeleteResult>'
+
+    def refuse_first_batch(request: Request) -> bytes | None:
+        if request.operation == "DeleteObjects" and counter.count("DeleteObjects") == 1:
+            return http_response(200, "OK", refused.encode(), Content_Type="application/xml")
+        return None
+
+    counter.inject = refuse_first_batch
+    await (bucket / "src").rename(bucket / "dst")
+    assert counter.count("DeleteObjects") == 2
+    assert keys_of(boto3_client, bucket.bucket) == ["dst/a", "dst/b", "dst/c", "src/c"]
 
 
 # -- rmdir ----------------------------------------------------------------------------------

@@ -118,6 +118,18 @@ async def test_copying_a_version_makes_a_plain_path_to_the_copy(
     assert type(from_str) is AsyncS3Path and await from_str.read_text() == "v1"
 
 
+async def test_moving_an_older_version_copies_it_and_leaves_a_delete_marker(
+    versions: tuple[AsyncS3Path, list[str]], boto3_client: Any
+) -> None:
+    """As unlink does: the move's delete acts on the plain key, keeping every version."""
+    path, ids = versions
+    moved = await AsyncVersionedS3Path(path, version_id=ids[0]).rename(path.with_name("v1.txt"))
+    assert await moved.read_text() == "v1"
+    assert not await path.exists()  # the key's newest entry is now a delete marker
+    listed = boto3_client.list_object_versions(Bucket=path.bucket, Prefix="doc.txt")
+    assert sorted(v["VersionId"] for v in listed["Versions"]) == sorted(ids)
+
+
 def test_sync_versioned_paths(versions: tuple[AsyncS3Path, list[str]]) -> None:
     path, ids = versions
     versioned = VersionedS3Path.from_uri(f"s3://{path.bucket}/doc.txt", version_id=ids[1])
