@@ -16,8 +16,10 @@ Two ways of building a path exist, on purpose:
 A ``PureS3Path`` handed to the constructor (or to ``/``) is already parsed and is not normalised
 again: its segments and its trailing slash are kept, except that the leading ``..`` segments of a
 relative one climb out of the path before it (``PureS3Path("/b/a") / PureS3Path("../c")`` is
-``/b/c``, as with a string). So ``dst / src_path.relative_to(src)`` re-creates an exact key under
-``dst``.
+``/b/c``, as with a string). A path made by ``relative_to`` remembers which of its leading ``..``
+segments climb (those ``walk_up`` added) and which belong to a key (``a/../b``, listed exactly): so
+``base / p.relative_to(base) == p`` and ``dst / src_path.relative_to(src)`` re-creates an exact key
+under ``dst``, never one outside it.
 
 The trailing slash belongs to the final segment: ``.name`` ignores it, ``with_name``,
 ``with_stem`` and ``with_suffix`` keep it, ``parent``/``parents`` (shorter paths) drop it, and
@@ -60,13 +62,14 @@ def _append_collapsing(out: list[str], new: list[str], absolute: bool) -> None:
             out.append(segment)
 
 
-def _append_parsed(out: list[str], parts: tuple[str, ...], absolute: bool) -> None:
+def _append_parsed(out: list[str], parts: tuple[str, ...], absolute: bool, climbing: int) -> None:
     """Append the segments of an already parsed relative path to ``out``, keeping them exactly.
 
-    Only its leading ``..`` segments (all a constructor-made relative path can have) climb.
+    Only its leading ``..`` segments climb (all a constructor-made relative path can have), and
+    at most ``climbing`` of them when that is not ``-1``: the others are keys' own segments.
     """
     climb = 0
-    while climb < len(parts) and parts[climb] == "..":
+    while climb < len(parts) and parts[climb] == ".." and climb != climbing:
         climb += 1
     _append_collapsing(out, list(parts[:climb]), absolute)
     out.extend(parts[climb:])
@@ -86,9 +89,13 @@ def _is_library_hook(function: object) -> bool:
     return getattr(function, "_aios3path_library_hook", False) is True
 
 
-def _rebuild(cls: type[_P], root: str, parts: tuple[str, ...], trailing: bool) -> _P:
+def _rebuild(
+    cls: type[_P], root: str, parts: tuple[str, ...], trailing: bool, climbing: int = -1
+) -> _P:
     """Unpickle a path (module level so that pickles stay small and stable)."""
-    return cls._from_parsed(root, parts, trailing)
+    path = cls._from_parsed(root, parts, trailing)
+    path._climbing = climbing
+    return path
 
 
 def pattern_string(pattern: str | os.PathLike[str] | PureS3Path) -> str:
@@ -160,12 +167,16 @@ class PureS3Path:
     silently touching the local disk.
     """
 
-    __slots__ = ("_parts", "_root", "_str", "_trailing")
+    __slots__ = ("_climbing", "_parts", "_root", "_str", "_trailing")
 
     _root: str
     _parts: tuple[str, ...]
     _trailing: bool
     _str: str | None
+    #: For a relative path: how many of its leading ``..`` segments climb out of the path it is
+    #: joined to; ``-1``: all of them (a constructor-made path). A path made by ``relative_to``
+    #: from exact keys may begin with ``..`` segments that are the keys' own, which must not.
+    _climbing: int
     #: True for a subclass with its own ``with_segments``: paths derived from one of its paths
     #: (and, in the sync API, the paths its methods return) are built by it.
     _built_by_with_segments: ClassVar[bool] = False
@@ -175,13 +186,16 @@ class PureS3Path:
         root = ""
         out: list[str] = []
         trailing = False
+        climbing = -1
         for arg in args:
             if isinstance(arg, PureS3Path):
                 if arg._root:
                     root, out = arg._root, list(arg._parts)
                     trailing = arg._trailing
                 elif arg._parts:
-                    _append_parsed(out, arg._parts, bool(root))
+                    if not root and not out:  # it begins the path: so do its own ".." segments
+                        climbing = arg._climbing
+                    _append_parsed(out, arg._parts, bool(root), arg._climbing)
                     trailing = arg._trailing
                 continue
             if isinstance(arg, os.PathLike):
@@ -203,6 +217,7 @@ class PureS3Path:
         self._parts = tuple(out)
         self._trailing = trailing and bool(out)
         self._str = None
+        self._climbing = -1 if root else climbing
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Route a subclass's paths through the hooks it overrides, as pathlib (3.12+) does.
@@ -234,6 +249,7 @@ class PureS3Path:
         path._parts = parts
         path._trailing = trailing and bool(parts)
         path._str = None
+        path._climbing = -1
         path._init_extra_from(None)
         return path
 
@@ -250,15 +266,28 @@ class PureS3Path:
     def _init_extra_from(self, template: PureS3Path | None) -> None:
         """Hook for subclasses that carry more state than the path (versions)."""
 
-    def _derive(self: _P, root: str, parts: tuple[str, ...], trailing: bool) -> _P:
-        """A path of the same class derived from this one (parent, with_name, …)."""
+    def _derive(
+        self: _P, root: str, parts: tuple[str, ...], trailing: bool, climbing: int | None = None
+    ) -> _P:
+        """A path of the same class derived from this one (parent, with_name, …).
+
+        A relative one keeps this one's count of climbing ``..`` segments unless ``climbing``
+        says otherwise.
+        """
         path = type(self)._from_parsed(root, parts, trailing)
+        if not root:
+            path._climbing = self._climbing if climbing is None else climbing
         path._init_extra_from(self)
         return path
 
-    def _derive_with_segments(self: _P, root: str, parts: tuple[str, ...], trailing: bool) -> _P:
+    def _derive_with_segments(
+        self: _P, root: str, parts: tuple[str, ...], trailing: bool, climbing: int | None = None
+    ) -> _P:
         """``_derive`` for a class that overrides ``with_segments``: built by it, exactly."""
-        path = self.with_segments(PureS3Path._from_parsed(root, parts, trailing))
+        template = PureS3Path._from_parsed(root, parts, trailing)
+        if not root:
+            template._climbing = self._climbing if climbing is None else climbing
+        path = self.with_segments(template)
         path._init_extra_from(self)
         return path
 
@@ -418,7 +447,10 @@ class PureS3Path:
         return self._sort_key() >= other._sort_key()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self._root, self._parts, self._trailing))
+        state: tuple[Any, ...] = (type(self), self._root, self._parts, self._trailing)
+        if self._climbing != -1:
+            state += (self._climbing,)
+        return (_rebuild, state)
 
     # -- components -----------------------------------------------------------------------
 
@@ -581,8 +613,8 @@ class PureS3Path:
         if base._root != self._root:
             raise ValueError(f"{str(self)!r} and {str(base)!r} have different anchors")
         n = len(base._parts)
-        if self._parts[:n] == base._parts:
-            return self._derive("", self._parts[n:], self._trailing)
+        if self._parts[:n] == base._parts:  # none of its ".." segments climb: they are keys'
+            return self._derive("", self._parts[n:], self._trailing, climbing=0)
         if not walk_up:
             raise ValueError(f"{str(self)!r} is not in the subpath of {str(base)!r}")
         common = 0
@@ -591,7 +623,7 @@ class PureS3Path:
         if ".." in base._parts[common:]:
             raise ValueError(f"'..' segment in {str(base)!r} cannot be walked")
         ups = ("..",) * (n - common)
-        return self._derive("", ups + self._parts[common:], self._trailing)
+        return self._derive("", ups + self._parts[common:], self._trailing, climbing=len(ups))
 
     def is_relative_to(self, other: str | os.PathLike[str] | PureS3Path) -> bool:
         """True when this path is ``other`` or below it."""

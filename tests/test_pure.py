@@ -513,6 +513,32 @@ def test_relative_to_walk_up(path: str, other: str, expected: str) -> None:
     assert PureS3Path(other) / result == PureS3Path(path)
 
 
+@pytest.mark.parametrize("key", ["src/../y", "src/..", "src/a/../b", "src/./x", "src//z"])
+def test_a_key_relative_to_its_prefix_joins_back_to_the_same_key(key: str) -> None:
+    """Keys are listed exactly, "a/../b" included; re-rooting one never leaves the new root.
+
+    The relative path keeps the key's own ".." segments as segments, not climbs: the usual
+    backup loop ``dst / p.relative_to(src)`` writes below ``dst``, never outside it.
+    """
+    src, dst = PureS3Path("/bkt/src"), PureS3Path("/bkt/backup")
+    path = PureS3Path.from_bucket_key("bkt", key)
+    relative = path.relative_to(src)
+    assert src / relative == path
+    assert (dst / relative).key == "backup/" + key[len("src/") :]
+    assert (dst / pickle.loads(pickle.dumps(relative))).key == "backup/" + key[len("src/") :]
+    assert (dst / PureS3Path(relative)).key == "backup/" + key[len("src/") :]
+    assert (dst / relative / "q").key == "backup/" + key[len("src/") :] + "/q"
+
+
+def test_only_the_segments_walk_up_added_climb() -> None:
+    path = PureS3Path.from_bucket_key("bkt", "x/../y")
+    relative = path.relative_to("/bkt/c", walk_up=True)
+    assert str(relative) == "../x/../y"
+    assert PureS3Path("/bkt/c") / relative == path
+    # Typed by hand (or parsed from a string), ".." climbs as it always did.
+    assert PureS3Path("/bkt/c") / PureS3Path("../x/../y") == PureS3Path("/bkt/y")
+
+
 def test_relative_to_walk_up_errors() -> None:
     with pytest.raises(ValueError, match="different anchors"):
         PureS3Path("/bucket/a").relative_to("a", walk_up=True)
