@@ -189,8 +189,14 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         except (FileNotFoundError, PermissionError):
             # S3 answers 403 for a missing key to callers without s3:ListBucket.
             return None
-        if head.get("ContentType") == _IMPLICIT_DIRECTORY and not request.key.endswith("/"):
-            # Filer-backed stores (SeaweedFS) answer HEAD of "a" when only "a/…" keys exist.
+        if (
+            head.get("ContentType") == _IMPLICIT_DIRECTORY
+            and not head.get("ContentLength")
+            and not request.key.endswith("/")
+        ):
+            # Filer-backed stores (older SeaweedFS) answer HEAD of "a" when only "a/…" keys
+            # exist with an empty "directory". An object with content is a file whatever its
+            # content type says.
             return None
         return head
 

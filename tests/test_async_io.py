@@ -153,6 +153,17 @@ async def test_exists_for_objects_directories_and_buckets(
     assert not await AsyncS3Path("/t-no-such-bucket-aios3path").exists()
 
 
+async def test_an_object_typed_as_a_directory_is_still_a_file(bucket: AsyncS3Path) -> None:
+    """The content type "application/x-directory" does not hide an object with content."""
+    typed = bucket / "odd"
+    await typed.write_text("real data", content_type="application/x-directory")
+    assert await typed.exists() and await typed.is_file() and not await typed.is_dir()
+    moved = await typed.rename(bucket / "moved")
+    assert await moved.read_text() == "real data" and not await typed.exists()
+    await moved.unlink()
+    assert not await moved.exists()
+
+
 async def test_exists_never_pages_through_siblings(
     bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
 ) -> None:
