@@ -1673,11 +1673,13 @@ def open_async(
     encoding: str | None = None,
     errors: str | None = None,
     newline: str | None = None,
+    missing: Callable[[Target, S3FileNotFoundError], Awaitable[None]] | None = None,
 ) -> FileOpener[Any]:
     """The file opener of ``AsyncS3Path.open``; ``request`` resolves the path's target.
 
     Arguments are checked at once (``ValueError`` for a bad mode); the file opens when the
-    opener is awaited or entered.
+    opener is awaited or entered. ``missing`` is awaited when there is no object to read, and
+    may raise a better error than ``FileNotFoundError`` (``IsADirectoryError``).
     """
     parsed = parse_mode(mode)
     check_text_arguments(parsed, encoding, errors, newline)
@@ -1689,7 +1691,12 @@ def open_async(
     async def opening() -> AsyncFile:
         target = await request()
         if parsed.reading:
-            reader = await S3ObjectReader.open(target, mode=mode if parsed.binary else "rb")
+            try:
+                reader = await S3ObjectReader.open(target, mode=mode if parsed.binary else "rb")
+            except S3FileNotFoundError as error:
+                if missing is not None:
+                    await missing(target, error)
+                raise
             if parsed.binary:
                 return reader
             return S3TextReader(reader, encoding, errors, newline, mode=mode)

@@ -41,6 +41,9 @@ _P = TypeVar("_P", bound="AsyncS3Path")
 #: The content type some stores report for a "directory" that has no object of its own.
 _IMPLICIT_DIRECTORY = "application/x-directory"
 
+#: The error codes of a request for an object that is not there (in a bucket that is).
+_NO_OBJECT = frozenset({"NoSuchKey", "NotFound", "404"})
+
 #: S3 refuses presigned URLs that live longer than 7 days.
 _MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
@@ -210,6 +213,18 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             params=request.params,
         )
         return bool(page.objects or page.prefixes)
+
+    async def _raise_if_directory(self, request: Target, error: S3FileNotFoundError) -> None:
+        """After a read found no object here: ``IsADirectoryError`` if keys lie below instead
+        (one ``ListObjectsV2``), as pathlib's reads of a directory raise."""
+        if error.code not in _NO_OBJECT or not self.key:
+            return
+        try:
+            directory = await self._has_children(request)
+        except OSError:
+            return  # the caller's error says enough
+        if directory:
+            raise IsADirectoryError(f"{self._uri} is a directory, not an object") from error
 
     async def is_dir(self, *, follow_symlinks: bool = True) -> bool:
         """True if some key lies below ``path/`` (one ``ListObjectsV2``, ``MaxKeys=1``).
@@ -837,7 +852,12 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         straight into its place in the result (memory: the object's size, once).
         """
         self._require_key()
-        return await _transfer.read_object(await self._request())
+        request = await self._request()
+        try:
+            return await _transfer.read_object(request)
+        except S3FileNotFoundError as error:
+            await self._raise_if_directory(request, error)
+            raise
 
     async def read_text(
         self, encoding: str | None = None, errors: str | None = None, newline: str | None = None
@@ -1008,7 +1028,9 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         part), whatever the object size.
         """
         self._require_key()
-        return _file.open_async(self._request, mode, buffering, encoding, errors, newline)
+        return _file.open_async(
+            self._request, mode, buffering, encoding, errors, newline, self._raise_if_directory
+        )
 
     async def upload_from(
         self,
@@ -1038,7 +1060,12 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         instantiated with this object as an ``S3Path`` and called with the bytes received.
         """
         self._require_key()
-        return await _transfer.download_file(await self._request(), local_path, self)
+        request = await self._request()
+        try:
+            return await _transfer.download_file(request, local_path, self)
+        except S3FileNotFoundError as error:
+            await self._raise_if_directory(request, error)
+            raise
 
     async def touch(self, mode: int = 0o666, exist_ok: bool = True) -> None:
         """Create an empty object if nothing exists at this path; what exists is left untouched.

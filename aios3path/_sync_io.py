@@ -27,6 +27,7 @@ from ._file import (
     S3ObjectReader,
     S3ObjectWriter,
     check_text_arguments,
+    open_async,
     parse_mode,
 )
 
@@ -232,7 +233,8 @@ class S3TextIOWrapper(_AbortsOnError, io.TextIOWrapper):
 
 
 async def _open_reader(path: AsyncS3Path) -> S3ObjectReader:
-    return await S3ObjectReader.open(await path._request())
+    reader: S3ObjectReader = await open_async(path._request, "rb", missing=path._raise_if_directory)
+    return reader
 
 
 async def _open_writer(path: AsyncS3Path, mode: str, kind: str) -> S3ObjectWriter:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from aios3path import AsyncS3Path, PureS3Path, S3FileNotFoundError, StatResult
+from aios3path import AsyncS3Path, PureS3Path, S3FileNotFoundError, S3Path, StatResult
 
 from ._helpers import keys_of, put
 from ._proxy import CountingProxy, http_response
@@ -322,6 +325,40 @@ async def test_unlink(bucket: AsyncS3Path, boto3_client: Any) -> None:
     with pytest.raises(IsADirectoryError):
         await bucket.unlink()
     assert keys_of(boto3_client, bucket.bucket) == ["d/inner"]
+
+
+@pytest.mark.parametrize("marker", [False, True], ids=["implicit", "with-a-marker"])
+async def test_reading_a_directory_is_an_is_a_directory_error(
+    bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path, marker: bool
+) -> None:
+    """As pathlib's reads of a directory; a key with nothing at or below it stays not found."""
+    put(boto3_client, bucket.bucket, "d/inner", "x")
+    if marker:
+        put(boto3_client, bucket.bucket, "d/", "")
+    directory, sync_directory = bucket / "d", S3Path(str(bucket / "d"))
+    reads: list[Callable[[], Awaitable[Any]]] = [
+        directory.read_bytes,
+        directory.read_text,
+        lambda: directory.download_to(tmp_path / "d"),
+        lambda: _read_opened(directory, "rb"),
+        lambda: _read_opened(directory, "r"),
+        lambda: asyncio.to_thread(sync_directory.read_text),
+        lambda: asyncio.to_thread(lambda: sync_directory.open("rb").read()),
+    ]
+    for read in reads:
+        with pytest.raises(IsADirectoryError, match="is a directory"):
+            await read()
+    missing, sync_missing = bucket / "nothing", S3Path(str(bucket / "nothing"))
+    for read in (missing.read_bytes, lambda: asyncio.to_thread(sync_missing.read_bytes)):
+        with pytest.raises(FileNotFoundError) as raised:
+            await read()
+        assert not isinstance(raised.value, IsADirectoryError)
+    assert not (tmp_path / "d").exists()
+
+
+async def _read_opened(path: AsyncS3Path, mode: str) -> Any:
+    async with path.open(mode) as f:
+        return await f.read()
 
 
 async def test_mkdir_creates_and_refuses_buckets(s3: Any, boto3_client: Any) -> None:
