@@ -10,7 +10,7 @@ from typing import Any
 from . import _s3
 from ._concurrency import map_bounded
 from ._copy import copy_object
-from ._errors import S3Error
+from ._errors import S3Error, S3FileNotFoundError
 from ._listing import iter_pages
 from ._target import Target
 
@@ -319,10 +319,21 @@ async def transfer_prefix(
 
 
 async def _copy_entry(source: Target, target: Target, entry: _s3.ObjectEntry) -> None:
-    """Copy one listed object; a ``HeadObject`` only where its metadata must be rewritten."""
+    """Copy one listed object; a ``HeadObject`` only where its metadata must be rewritten.
+
+    A ``dir/`` marker that the store will not copy (SeaweedFS answers ``NoSuchKey`` for one) is
+    made anew at the target: an empty object, with the target's registered parameters.
+    """
     head: Mapping[str, Any] = {"ContentLength": entry.size, "ETag": entry.etag}
     if not source.same_endpoint(target) or entry.size > target.transfer.multipart_copy_threshold:
         head = await _s3.head_object(
             source.client, source.uri, source.bucket, source.key, source.params
         )
-    await copy_object(source, target, head)
+    try:
+        await copy_object(source, target, head)
+    except S3FileNotFoundError as error:
+        if entry.size or not entry.key.endswith("/") or error.code != "NoSuchKey":
+            raise
+        await _s3.put_object(
+            target.client, target.uri, target.bucket, target.key, b"", target.params
+        )

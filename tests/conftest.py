@@ -36,7 +36,7 @@ MISSING_FEATURES: dict[str, set[str]] = {
     # object "a" next to a marker "a/", checks signatures against its identities, keeps
     # no body or metadata on "dir/" marker objects, does not enforce per-key DeleteObjects
     # denials and has no storage classes. CopyObject answers NoSuchKey for a "dir/" marker
-    # source (and creates no marker for a "dir/" target), and 500 InternalError instead of
+    # source (the library makes the marker anew instead), and 500 InternalError instead of
     # 404 NoSuchBucket when the target bucket does not exist. Listings come in directory-tree
     # order ("a/" before "a b/", "a/b/c" before "a/b.txt"), not in UTF-8 binary key order.
     "seaweedfs": {
@@ -45,7 +45,6 @@ MISSING_FEATURES: dict[str, set[str]] = {
         "object-and-marker",
         "any-credentials",
         "marker-metadata",
-        "marker-copy",
         "copy-to-missing-bucket-404",
         "per-key-delete-policy",
         "storage-class",

@@ -484,7 +484,6 @@ async def test_copying_a_prefix_keeps_the_source(
 MARKED_TREE = ["docs/", "docs/a.txt", "docs/empty/", "docs/sub/", "docs/sub/b.txt"]
 
 
-@pytest.mark.needs("marker-copy")
 @pytest.mark.parametrize("method", ["rename", "copy"])
 async def test_marker_objects_of_a_prefix_go_with_it(
     api: Api, bucket_name: str, boto3_client: Any, method: str
@@ -500,7 +499,6 @@ async def test_marker_objects_of_a_prefix_go_with_it(
     assert _read(boto3_client, bucket_name, "new/sub/b.txt") == b"docs/sub/b.txt"
 
 
-@pytest.mark.needs("marker-copy")
 @pytest.mark.parametrize("method", ["rename", "copy"])
 async def test_a_path_ending_in_a_slash_moves_the_directory_not_just_its_marker(
     api: Api, bucket_name: str, boto3_client: Any, method: str
