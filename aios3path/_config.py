@@ -9,6 +9,7 @@ environment and the AWS config files, as boto3 does, or from a default session s
 
 from __future__ import annotations
 
+import enum
 import sys
 import threading
 import uuid
@@ -118,6 +119,12 @@ class Resolved:
     lean_requests: bool = True
 
 
+class _Off(enum.Enum):
+    """A registered "none": it stops the search for a setting at this prefix (pickles as itself)."""
+
+    NO_CALLBACK = "no callback"
+
+
 @dataclass(frozen=True)
 class _Registration:
     settings: ClientSettings | None = None
@@ -166,17 +173,25 @@ def settings_from_resource(resource: Any) -> ClientSettings:
     if client_meta is not None and hasattr(client_meta, "endpoint_url"):
         endpoint = client_meta.endpoint_url
         signer = getattr(client, "_request_signer", None)
+        # TLS verification as the client does it (``verify=False`` or a CA bundle's path).
+        verify = getattr(
+            getattr(getattr(client, "_endpoint", None), "http_session", None), "_verify", None
+        )
         return ClientSettings(
             endpoint_url=None if _is_default_aws_endpoint(endpoint) else endpoint,
             region_name=client_meta.region_name,
             config=client_meta.config,
             sync_credentials=getattr(signer, "_credentials", None),
+            verify=None if verify is True else verify,
             source="boto3 resource",
         )
     if inner is not None and hasattr(inner, "get_credentials"):  # a boto3.Session
+        # Its profile brings the rest of its configuration (endpoint_url, addressing style,
+        # retries…) to the client made for it, as its own clients have it.
         return ClientSettings(
             botocore_session=inner,
             region_name=getattr(resource, "region_name", None),
+            profile_name=getattr(inner, "profile", None),
             source="boto3 session",
         )
     raise TypeError(
@@ -220,12 +235,19 @@ class ConfigurationMap:
         transfer_config = callback_class = lean = None
         if arguments is not None:
             s3_parameters = {k: v for k, v in arguments.items() if k not in _SPECIAL_KEYS}
+            if not s3_parameters and _SPECIAL_KEYS.intersection(arguments):
+                # Only settings that are not S3 parameters: the S3 parameters stay as they
+                # were (inherited or registered before). ``parameters={}`` does clear them.
+                s3_parameters = None
             for key in TRANSFER_CONFIG_KEYS:
                 if key in arguments:
                     transfer_config = as_transfer_config(arguments[key])
-            callback_class = arguments.get(CALLBACK_CLASS_KEY)
-            if callback_class is not None and not callable(callback_class):
-                raise TypeError(f"{CALLBACK_CLASS_KEY} must be callable (a class)")
+            if CALLBACK_CLASS_KEY in arguments:
+                callback_class = arguments[CALLBACK_CLASS_KEY]
+                if callback_class is None:  # switched off here (and below)
+                    callback_class = _Off.NO_CALLBACK
+                elif not callable(callback_class):
+                    raise TypeError(f"{CALLBACK_CLASS_KEY} must be callable (a class) or None")
             if LEAN_PATH_KEY in arguments:
                 lean = bool(arguments[LEAN_PATH_KEY])
         with self._lock:
@@ -372,7 +394,7 @@ class ConfigurationMap:
             settings=settings or self.default_settings(),
             parameters=parameters if parameters is not None else MappingProxyType({}),
             transfer_config=transfer or DEFAULT_TRANSFER_CONFIG,
-            callback_class=callback,
+            callback_class=None if callback is _Off.NO_CALLBACK else callback,
             lean_requests=True if lean is None else lean,
         )
 
@@ -440,7 +462,8 @@ def register_configuration_parameter(
     ``ContentType``, ``Metadata``, …), each sent with the requests that accept it. Three keys are
     not sent to S3: ``"transfer_config"`` (also spelt ``"transfert_config"``, as in s3path's
     proposal; a boto3 ``TransferConfig`` or :class:`aios3path.TransferConfig`), ``"callback_class"``
-    (a progress callback class, instantiated once per transfer) and ``"lean_requests"`` (``False``
+    (a progress callback class, instantiated once per transfer; ``None`` switches one registered
+    above off) and ``"lean_requests"`` (``False``
     sends every request through aiobotocore).
 
     ``resource`` says where the prefix is served from: a boto3 S3 resource, a mapping of client
@@ -448,8 +471,13 @@ def register_configuration_parameter(
     "aws_secret_access_key": ..., "config": botocore.config.Config(...)}``), or an aiobotocore /
     aioboto3 session.
 
-    The nearest registration above a path wins, for each of these independently. Registering
-    again replaces the earlier value and takes effect for the next call.
+    The nearest registration above a path wins, for each of these independently: the S3
+    parameters, the resource, the transfer settings, the callback class and ``lean_requests``
+    (``parameters={"transfer_config": ...}`` leaves the S3 parameters inherited from above; an
+    empty ``parameters={}`` registers none). Registering again replaces the earlier value of
+    what it gives and takes effect for the next call. A boto3 session brings its profile's
+    whole configuration (endpoint, addressing style, retries), a boto3 resource or client its
+    endpoint, region, config, credentials and TLS verification.
     """
     if not isinstance(path, PureS3Path):
         raise TypeError(f"path argument have to be a {PureS3Path} type. got {type(path)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -118,6 +119,66 @@ def test_transfer_and_callback_keys_are_not_sent_to_s3() -> None:
         assert dict(resolved.parameters) == {"ACL": "private"}
         assert resolved.transfer_config == TransferConfig(max_concurrency=3)
         assert resolved.callback_class is Progress
+    finally:
+        configuration_map.reset()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"transfer_config": TransferConfig(max_concurrency=3)},
+        {"callback_class": object},
+        {"lean_requests": False},
+    ],
+    ids=["transfer_config", "callback_class", "lean_requests"],
+)
+def test_registering_only_other_settings_keeps_the_s3_parameters(settings: dict[str, Any]) -> None:
+    """Encryption registered above (or here before) survives a prefix that only tunes transfers."""
+    try:
+        register_configuration_parameter(
+            PureS3Path("/"), parameters={"ServerSideEncryption": "AES256"}
+        )
+        register_configuration_parameter(PureS3Path("/b/"), parameters=settings)
+        assert dict(configuration_map.resolve(PureS3Path("/b/k")).parameters) == {
+            "ServerSideEncryption": "AES256"
+        }
+        register_configuration_parameter(PureS3Path("/b/enc/"), parameters={"StorageClass": "X"})
+        register_configuration_parameter(PureS3Path("/b/enc/"), parameters=settings)
+        assert dict(configuration_map.resolve(PureS3Path("/b/enc/k")).parameters) == {
+            "StorageClass": "X"
+        }
+        # An empty mapping is a registration of no parameters: nothing is inherited past it.
+        register_configuration_parameter(PureS3Path("/b/plain/"), parameters={})
+        assert dict(configuration_map.resolve(PureS3Path("/b/plain/k")).parameters) == {}
+    finally:
+        configuration_map.reset()
+
+
+class Progress:
+    """A progress callback class (module level: it travels to other processes by name)."""
+
+    def __init__(self, path: Any) -> None: ...
+
+    def __call__(self, amount: int) -> None: ...
+
+
+def test_a_callback_class_can_be_switched_off_here_or_below() -> None:
+    try:
+        register_configuration_parameter(PureS3Path("/b/"), parameters={"callback_class": Progress})
+        register_configuration_parameter(
+            PureS3Path("/b/quiet/"), parameters={"callback_class": None}
+        )
+        assert configuration_map.resolve(PureS3Path("/b/k")).callback_class is Progress
+        assert configuration_map.resolve(PureS3Path("/b/quiet/k")).callback_class is None
+        travelled = pickle.loads(pickle.dumps(configuration_map.snapshot()))
+        configuration_map.reset()
+        travelled.apply()  # as in a worker process
+        assert configuration_map.resolve(PureS3Path("/b/quiet/k")).callback_class is None
+        assert configuration_map.resolve(PureS3Path("/b/k")).callback_class is Progress
+        register_configuration_parameter(PureS3Path("/b/"), parameters={"callback_class": None})
+        assert configuration_map.resolve(PureS3Path("/b/k")).callback_class is None
+        with pytest.raises(TypeError, match="callable"):
+            register_configuration_parameter(PureS3Path("/b/"), parameters={"callback_class": 3})
     finally:
         configuration_map.reset()
 
@@ -350,6 +411,53 @@ def test_boto3_setup_default_session_is_honoured(
     )
     assert result.returncode == 0, result.stderr
     assert [r.access_key for r in counter.requests] == ["AKIDBOTO3DEFAULT"]
+
+
+@pytest.mark.parametrize("how", ["resource=session", "setup_default_session"])
+def test_a_boto3_sessions_profile_brings_its_endpoint(
+    s3_server: S3Server, bucket_name: str, tmp_path: Any, how: str
+) -> None:
+    """The profile's endpoint_url (from ~/.aws/config) serves the paths, as it serves the
+    session's own boto3 clients; not only its credentials and region."""
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile local]\n"
+        f"region = {s3_server.region_name}\n"
+        f"endpoint_url = {s3_server.endpoint_url}\n"
+        f"aws_access_key_id = {s3_server.aws_access_key_id}\n"
+        f"aws_secret_access_key = {s3_server.aws_secret_access_key}\n"
+    )
+    register = (
+        "register_configuration_parameter(PureS3Path('/'), resource=boto3.Session("
+        "profile_name='local'))"
+        if how == "resource=session"
+        else "boto3.setup_default_session(profile_name='local')"
+    )
+    result = _run_script(
+        f"""
+        import boto3
+        from aios3path import PureS3Path, S3Path, register_configuration_parameter
+        {register}
+        S3Path("/{bucket_name}/profiled").write_text("via the profile")
+        print(S3Path("/{bucket_name}/profiled").read_text())
+        """,
+        {"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "via the profile"
+
+
+def test_a_boto3_clients_tls_verification_is_kept(s3_server: S3Server) -> None:
+    for verify in (False, "/path/to/ca-bundle.pem"):
+        client = boto3.client("s3", verify=verify, **s3_server.client_settings())
+        settings = aios3path._config.settings_from_resource(client)
+        assert settings.client_kwargs()["verify"] == verify
+        assert (
+            aios3path._config.settings_from_resource(
+                boto3.resource("s3", verify=verify, **s3_server.client_settings())
+            ).verify
+            == verify
+        )
 
 
 def test_objects_made_by_boto3_are_read_by_aios3path(
