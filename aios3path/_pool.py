@@ -2,6 +2,8 @@
 
 Clients are made lazily on first use in a loop and reused. They are closed
 
+* when their settings are gone: a prefix registered again with another resource, once
+  nothing in flight (an open file, a running call) still uses the old one,
 * by ``await aios3path.aclose()`` (the clients of the calling loop),
 * when their loop shuts down its async generators (``asyncio.run`` and ``asyncio.Runner`` do),
 * at interpreter exit, for loops that are still open.
@@ -16,6 +18,7 @@ import atexit
 import contextlib
 import os
 import threading
+import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
@@ -122,7 +125,13 @@ class _LoopClients:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.clients: dict[ClientSettings, S3Client] = {}
+        #: By settings, held weakly: settings nobody uses any more get their client closed.
+        self.clients: weakref.WeakKeyDictionary[ClientSettings, S3Client] = (
+            weakref.WeakKeyDictionary()
+        )
+        #: The clients not closed yet (those of settings gone are closed by :meth:`retire`).
+        self.live: set[S3Client] = set()
+        self.retiring: set[asyncio.Task[None]] = set()
         self.creating: dict[ClientSettings, asyncio.Future[S3Client]] = {}
         self.guard: AsyncGenerator[None, None] | None = None
         self.forgotten = False
@@ -159,8 +168,20 @@ class _LoopClients:
         finally:
             del self.creating[settings]
         self.clients[settings] = client
+        self.live.add(client)
+        retire = weakref.finalize(settings, _retire_later, weakref.ref(self), client)
+        retire.atexit = False  # at exit the pool closes every client itself, in order
         future.set_result(client)
         return client
+
+    def retire(self, client: S3Client) -> None:
+        """Close ``client``, whose settings are gone (on the loop, in a task of its own)."""
+        if client not in self.live:
+            return  # closed with all the others already
+        self.live.discard(client)
+        task = self.loop.create_task(_close_quietly(client))
+        self.retiring.add(task)
+        task.add_done_callback(self.retiring.discard)
 
     async def _create(self, settings: ClientSettings) -> S3Client:
         session = settings.aio_session
@@ -184,7 +205,8 @@ class _LoopClients:
             with contextlib.suppress(Exception):  # a hook's failure must not keep clients open
                 await hook(self.loop)
         _pools.pop(self.loop, None)
-        clients, self.clients = list(self.clients.values()), {}
+        clients, self.live = list(self.live), set()
+        self.clients = weakref.WeakKeyDictionary()
         for client in clients:
             try:
                 await client.aclose()
@@ -197,10 +219,11 @@ class _LoopClients:
         """Drop the clients without I/O (after fork, or when the loop is already closed)."""
         self.forgotten = True
         _pools.pop(self.loop, None)
-        for client in self.clients.values():
+        for client in self.live:
             client.forget()
             _silence(client.botocore)
-        self.clients = {}
+        self.live = set()
+        self.clients = weakref.WeakKeyDictionary()
         self._finish_guard()
 
     def _finish_guard(self) -> None:
@@ -208,6 +231,27 @@ class _LoopClients:
         if guard is not None:
             self.forgotten = True  # its ``finally`` must not close anything again
             _drive_to_end(guard)
+
+
+async def _close_quietly(client: S3Client) -> None:
+    try:
+        await client.aclose()
+    except Exception:  # nobody waits for it: let go of its sockets without I/O instead
+        client.forget()
+        _silence(client.botocore)
+
+
+def _retire_later(entry: weakref.ReferenceType[_LoopClients], client: S3Client) -> None:
+    """When settings are garbage-collected (in any thread): have their client closed."""
+    clients = entry()
+    if clients is None or clients.forgotten or client not in clients.live:
+        return
+    try:
+        clients.loop.call_soon_threadsafe(clients.retire, client)
+    except RuntimeError:  # its loop closed meanwhile: nothing can be sent any more
+        clients.live.discard(client)
+        client.forget()
+        _silence(client.botocore)
 
 
 def _drive_to_end(guard: AsyncGenerator[None, None]) -> None:

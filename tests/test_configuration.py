@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 import pickle
 import re
@@ -21,6 +23,7 @@ from aios3path import (
     PureS3Path,
     S3Path,
     TransferConfig,
+    _pool,
     configuration_map,
     register_configuration_parameter,
 )
@@ -287,6 +290,31 @@ async def test_re_registering_takes_effect_for_the_next_call(
     await path.write_text("second")
     assert boto3_client.get_object(Bucket=name, Key="k")["Body"].read() == b"first"
     assert remote_client.get_object(Bucket=name, Key="k")["Body"].read() == b"second"
+
+
+async def test_registering_a_resource_again_closes_the_old_client_once_unused(
+    s3_server: S3Server, bucket: AsyncS3Path, boto3_client: Any
+) -> None:
+    """A service that re-registers (rotating credentials, say) does not pile up clients and
+    their connections; a file still open on the old settings keeps working until closed."""
+    put(boto3_client, bucket.bucket, "big", "x" * 100_000)
+    register_configuration_parameter(bucket, resource=dict(s3_server.client_settings()))
+    reader = await (bucket / "big").open("rb")
+    first = await reader.read(10)
+    for _ in range(20):
+        register_configuration_parameter(bucket, resource=dict(s3_server.client_settings()))
+        assert not await (bucket / "missing").exists()
+    gc.collect()
+    await asyncio.sleep(0.1)  # the old clients close in tasks of their own
+    pool = _pool._pools[asyncio.get_running_loop()]
+    # The environment's and test's own, the newest registration's, the open file's: no more.
+    assert len(pool.live) <= 4
+    assert first + await reader.read() == b"x" * 100_000
+    await reader.close()
+    del reader
+    gc.collect()
+    await asyncio.sleep(0.1)
+    assert len(pool.live) <= 3
 
 
 async def test_a_boto3_resource_is_accepted(
