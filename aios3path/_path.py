@@ -434,6 +434,11 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         ``expire_in`` is seconds or a ``timedelta``: more than 0 and at most 7 days (S3's
         limit). The URL is signed locally with the path's credentials; nothing is sent. A
         versioned path's URL reads that version.
+
+        The prefix's registered parameters (content type, encryption, storage class…) are not
+        part of the URL: signed into it they would become headers every user of the URL has
+        to send, and a plain upload would be refused (403). Uploads through the URL get the
+        bucket's defaults.
         """
         seconds = int(expire_in.total_seconds()) if isinstance(expire_in, timedelta) else expire_in
         if not isinstance(seconds, int) or isinstance(seconds, bool):
@@ -459,7 +464,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             request.bucket,
             request.key,
             seconds,
-            request.params,
+            {"VersionId": request.params["VersionId"]} if "VersionId" in request.params else {},
         )
 
     async def _versions_pages(self) -> AsyncIterator[list[AsyncVersionedS3Path]]:
