@@ -105,13 +105,20 @@ def _close_opened(opening: asyncio.Future[Any]) -> None:
         closing.add_done_callback(_CLOSING.discard)
 
 
-async def _read_start(target: Target, length: int) -> tuple[Buffer, int, str | None]:
-    """The object's first ``length`` bytes, its whole size and ETag, from one ranged GET."""
-    start = await _s3.get_object_start(
-        target.client, target.uri, target.bucket, target.key, target.params, length
-    )
-    if start is not None:
-        return start
+async def _read_start(
+    target: Target, length: int, limiter: BandwidthLimiter | None
+) -> tuple[Buffer, int, str | None]:
+    """The object's first ``length`` bytes, its whole size and ETag, from one ranged GET.
+
+    With a bandwidth ``limiter`` the body is taken 256 KiB at a time, each after its share of
+    the rate (the sender waits meanwhile: TCP holds it back).
+    """
+    if limiter is None:
+        start = await _s3.get_object_start(
+            target.client, target.uri, target.bucket, target.key, target.params, length
+        )
+        if start is not None:
+            return start
     body = await _s3.start_object(
         target.client,
         target.uri,
@@ -123,8 +130,11 @@ async def _read_start(target: Target, length: int) -> tuple[Buffer, int, str | N
     try:
         chunks = []
         received = 0
+        step = 1 << 20 if limiter is None else 256 * 1024
         while received < body.content_length:
-            chunk = await body.read(min(1 << 20, body.content_length - received))
+            if limiter is not None:
+                await limiter.consume(min(step, body.content_length - received))
+            chunk = await body.read(min(step, body.content_length - received))
             if not chunk:
                 break
             chunks.append(chunk)
@@ -143,8 +153,9 @@ async def read_object(target: Target) -> bytes:
     """
     config = target.transfer
     first_size = max(config.multipart_threshold, config.multipart_chunksize, 1)
+    limiter = limiter_for(target)
     try:
-        start, size, etag = await _read_start(target, first_size)
+        start, size, etag = await _read_start(target, first_size, limiter)
     except S3ValueError as error:
         if error.code != "InvalidRange":
             raise
@@ -159,7 +170,6 @@ async def read_object(target: Target) -> bytes:
             target.client, target.uri, target.bucket, target.key, target.params
         )
     ranges = part_ranges(filled, size, max(config.multipart_chunksize, 1))
-    limiter = limiter_for(target)
     # The parts are received straight into the BytesIO's own buffer, which getvalue() then
     # hands out as the bytes object itself: one copy of the data (the socket's), no join.
     whole = io.BytesIO()
@@ -180,6 +190,9 @@ async def write_object(target: Target, data: bytes | bytearray | memoryview) -> 
     with memoryview(data) as view:
         size = view.nbytes
         if size <= target.transfer.multipart_threshold:
+            limiter = limiter_for(target)
+            if limiter is not None:  # as the writers do: each part waits for its share
+                await limiter.consume(size)
             await _s3.put_object(
                 target.client,
                 target.uri,

@@ -241,15 +241,23 @@ async def test_upload_applies_registered_parameters(
         assert head["Metadata"] == {"via": "upload_from"}
 
 
+@pytest.mark.parametrize("size", [2 * MiB, PART + 2 * MiB], ids=["one-request", "in-parts"])
+@pytest.mark.parametrize("how", ["download_to", "read_bytes", "write_bytes"])
 async def test_max_bandwidth_limits_the_rate(
-    bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path
+    bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path, how: str, size: int
 ) -> None:
     configure(bucket.bucket, max_bandwidth=4 * MiB)
-    put(boto3_client, bucket.bucket, "k", payload(2 * MiB))
+    data = payload(size)
+    put(boto3_client, bucket.bucket, "k", data)
     started = time.monotonic()
-    await (bucket / "k").download_to(tmp_path / "k")
+    if how == "download_to":
+        await (bucket / "k").download_to(tmp_path / "k")
+    elif how == "read_bytes":
+        assert await (bucket / "k").read_bytes() == data
+    else:
+        await (bucket / "k2").write_bytes(data)
     elapsed = time.monotonic() - started
-    assert elapsed >= 0.35  # 2 MiB at 4 MiB/s, less the 0.1 s burst allowance
+    assert elapsed >= size / (4 * MiB) - 0.15  # at 4 MiB/s, less the 0.1 s burst allowance
 
 
 def test_sync_upload_and_download_with_the_documented_callback(
