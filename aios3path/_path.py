@@ -624,6 +624,10 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         One ``Delimiter="/"`` listing per directory. Top-down (the default), editing
         ``dirnames`` in place prunes the walk; bottom-up yields children first. A missing top
         (or any listing error) goes to ``on_error`` if given, else is ignored, as in pathlib.
+
+        The names are strings, and ``dirpath / name`` parses a string as the constructor does:
+        a key's own ``.``, ``..`` or empty segment (``d/.``, ``d/../x``) is not kept. Paths of
+        such keys come exact from :meth:`iterdir`, :meth:`glob` and :meth:`rglob`.
         """
         self._require_bucket()
         stack: list[_P | tuple[_P, list[str], list[str]]] = [self]
