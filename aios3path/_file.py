@@ -51,7 +51,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Concatenate, Generic, Literal, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, Generic, Literal, NoReturn, ParamSpec, TypeVar, cast
 
 from . import _s3
 from ._copy import kept_arguments, start_multipart_upload
@@ -104,6 +104,12 @@ class OpenMode:
         """True for ``r`` modes."""
         return self.kind == "r"
 
+    @property
+    def binary_mode(self) -> str:
+        """The mode of the binary file object: ``"rb"``, ``"wb"``, ``"xb"`` or ``"ab"`` (as
+        :func:`open` normalises ``"br"``, and names a text file's ``buffer``)."""
+        return self.kind + "b"
+
 
 def parse_mode(mode: str) -> OpenMode:
     """Validate ``mode`` as :func:`open` does; ``+`` modes are refused (S3 has no update)."""
@@ -128,7 +134,16 @@ def parse_mode(mode: str) -> OpenMode:
 def check_text_arguments(
     mode: OpenMode, encoding: str | None, errors: str | None, newline: str | None
 ) -> None:
-    """The checks :func:`open` makes on ``encoding``, ``errors`` and ``newline``."""
+    """The checks :func:`open` makes on ``encoding``, ``errors`` and ``newline``, made before
+    anything is opened: ``TypeError`` for a value that is not a string (or None),
+    ``LookupError`` for an unknown encoding or a codec that is not a text encoding (such as
+    ``"hex"``), ``ValueError`` for arguments binary mode does not take or a bad ``newline``.
+    """
+    for name, value in (("encoding", encoding), ("errors", errors), ("newline", newline)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(
+                f"open() argument {name!r} must be str or None, not {type(value).__name__}"
+            )
     if mode.binary:
         if encoding is not None:
             raise ValueError("binary mode doesn't take an encoding argument")
@@ -140,7 +155,11 @@ def check_text_arguments(
     if newline not in (None, "", "\n", "\r", "\r\n"):
         raise ValueError(f"illegal newline value: {newline!r}")
     if encoding is not None:
-        codecs.lookup(encoding)  # LookupError for an unknown encoding, as open() raises
+        info = codecs.lookup(encoding)  # LookupError for an unknown encoding, as open() raises
+        if not getattr(info, "_is_text_encoding", True):
+            raise LookupError(
+                f"{encoding!r} is not a text encoding; use codecs.open() to handle arbitrary codecs"
+            )
 
 
 # -- bandwidth and ranged reads ---------------------------------------------------------------
@@ -400,16 +419,33 @@ class _AsyncFile:
             raise ValueError("I/O operation on closed file.")
 
     def readable(self) -> bool:
-        """True for files opened for reading."""
+        """True for files opened for reading (``ValueError`` once closed, as io files)."""
+        self._check_open()
         return False
 
     def writable(self) -> bool:
-        """True for files opened for writing."""
+        """True for files opened for writing (``ValueError`` once closed, as io files)."""
+        self._check_open()
         return False
 
     def seekable(self) -> bool:
-        """True for files opened for reading (random access uses ranged GETs)."""
+        """True for files opened for reading (random access uses ranged GETs); ``ValueError``
+        once closed, as io files."""
+        self._check_open()
         return False
+
+    def isatty(self) -> bool:
+        """False: an S3 object is no terminal (``ValueError`` once closed)."""
+        self._check_open()
+        return False
+
+    def fileno(self) -> int:
+        """Raises :class:`io.UnsupportedOperation`: an S3 object has no file descriptor."""
+        raise io.UnsupportedOperation("fileno")
+
+    async def truncate(self, size: int | None = None) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: S3 objects cannot be resized in place."""
+        raise io.UnsupportedOperation("truncate")
 
     async def close(self) -> None:  # pragma: no cover - every subclass overrides it
         """Close the file."""
@@ -433,26 +469,65 @@ class _AsyncFile:
         return f"<{type(self).__name__} name={self.name!r} mode={self.mode!r}>"
 
 
+class _WriteOnly(_AsyncFile):
+    """What writers share: the read and seek methods of io files, which raise
+    :class:`io.UnsupportedOperation` (an S3 writer is not seekable)."""
+
+    async def read(self, size: int | None = -1) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: the file is open for writing."""
+        raise io.UnsupportedOperation("not readable")
+
+    async def readline(self, size: int | None = -1) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: the file is open for writing."""
+        raise io.UnsupportedOperation("not readable")
+
+    async def readlines(self, hint: int | None = -1) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: the file is open for writing."""
+        raise io.UnsupportedOperation("not readable")
+
+    async def seek(self, offset: int, whence: int = os.SEEK_SET) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: S3 writers are not seekable."""
+        raise io.UnsupportedOperation("File or stream is not seekable.")
+
+
 # -- reading ----------------------------------------------------------------------------------
 
 
 class _LineReader(_AsyncFile, Generic[_L]):
-    """``readlines`` and ``async for line in f`` over a reader's ``readline``."""
+    """What readers share: ``readlines`` and ``async for line in f`` over ``readline``, a
+    ``flush`` with nothing to do, and the write methods of io readers, which raise
+    :class:`io.UnsupportedOperation`."""
 
     async def readline(self, size: int = -1) -> _L:  # pragma: no cover - always overridden
         """The next line, with its line ending; empty at the end."""
         raise NotImplementedError
 
-    async def readlines(self, hint: int = -1) -> list[_L]:
-        """The remaining lines (stopping once ``hint`` bytes or characters were read)."""
+    async def readlines(self, hint: int | None = -1) -> list[_L]:
+        """The remaining lines; with a positive ``hint``, stops once the lines read total more
+        than ``hint`` bytes or characters (as io's ``readlines``). None means no hint."""
         lines: list[_L] = []
         total = 0
+        limit = -1 if hint is None else hint
         while line := await self.readline():
             lines.append(line)
             total += len(line)
-            if 0 < hint <= total:
+            if 0 < limit < total:
                 break
         return lines
+
+    async def flush(self) -> None:
+        """Nothing to do for a reader (``ValueError`` once closed), as io readers."""
+        self._check_open()
+
+    async def write(self, data: Any) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: the file is open for reading."""
+        raise io.UnsupportedOperation("not writable")
+
+    async def writelines(self, lines: Iterable[Any]) -> None:
+        """As :meth:`write` for each of ``lines`` (``ValueError`` once closed)."""
+        self._check_open()
+        for line in lines:
+            await self.write(line)
 
     def __aiter__(self) -> _LineReader[_L]:
         return self
@@ -568,11 +643,13 @@ class S3ObjectReader(_LineReader[bytes]):
         return StatResult.from_head(self._head) if self._head is not None else None
 
     def readable(self) -> bool:
-        """True."""
+        """True (``ValueError`` once closed)."""
+        self._check_open()
         return True
 
     def seekable(self) -> bool:
-        """True."""
+        """True (``ValueError`` once closed)."""
+        self._check_open()
         return True
 
     # parts ------------------------------------------------------------------------------
@@ -907,7 +984,7 @@ class S3ObjectReader(_LineReader[bytes]):
 # -- writing ----------------------------------------------------------------------------------
 
 
-class S3ObjectWriter(_AsyncFile):
+class S3ObjectWriter(_WriteOnly):
     """A binary writer that uploads an S3 object (``mode="wb"``, ``"xb"`` or ``"ab"``).
 
     Data is buffered up to one part; full parts are uploaded concurrently (at most
@@ -994,7 +1071,8 @@ class S3ObjectWriter(_AsyncFile):
         return writer
 
     def writable(self) -> bool:
-        """True."""
+        """True (``ValueError`` once closed)."""
+        self._check_open()
         return True
 
     def position(self) -> int:
@@ -1003,7 +1081,16 @@ class S3ObjectWriter(_AsyncFile):
 
     async def tell(self) -> int:
         """The current position: the size the object will have if closed now."""
+        self._check_open()
         return self._written
+
+    async def read1(self, size: int = -1) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: the file is open for writing."""
+        raise io.UnsupportedOperation("not readable")
+
+    async def readinto(self, buffer: Any) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: the file is open for writing."""
+        raise io.UnsupportedOperation("not readable")
 
     # append -----------------------------------------------------------------------------
 
@@ -1107,6 +1194,7 @@ class S3ObjectWriter(_AsyncFile):
 
     async def writelines(self, lines: Iterable[Any]) -> None:
         """Write each bytes-like object of ``lines``."""
+        self._check_open()
         for line in lines:
             await self.write(line)
 
@@ -1401,11 +1489,14 @@ class S3TextReader(_LineReader[str]):
         self._closed = False
 
     def readable(self) -> bool:
-        """True."""
+        """True (``ValueError`` once closed)."""
+        self._check_open()
         return True
 
     def seekable(self) -> bool:
-        """True (to positions from :meth:`tell`, the start or the end)."""
+        """True (to positions from :meth:`tell`, the start or the end); ``ValueError`` once
+        closed."""
+        self._check_open()
         return True
 
     @property
@@ -1524,8 +1615,16 @@ class S3TextReader(_LineReader[str]):
         return cookie
 
     def _reset(self, start: int, flags: int) -> None:
+        """Restart decoding at byte ``start`` in the decoder state ``flags``.
+
+        As io's text files do, the start of the object with no flags (what :meth:`tell`
+        gives before the first read, and ``seek(0)``) gets a fresh decoder, which expects a
+        byte-order mark (``utf-8-sig``, ``utf-16``): flag 0 means "BOM already handled" to
+        those decoders (for ``utf-16``, "native byte order"), so it is set anywhere else.
+        """
         self._decoder.reset()
-        self._decoder.setstate((b"", flags))
+        if start or flags:
+            self._decoder.setstate((b"", flags))
         self._snapshot = (start, flags)
         self._text = ""
         self._offset = 0
@@ -1537,7 +1636,7 @@ class S3TextReader(_LineReader[str]):
         await self.buffer.close()
 
 
-class S3TextWriter(_AsyncFile):
+class S3TextWriter(_WriteOnly):
     """A text writer over :class:`S3ObjectWriter` (``mode="w"``, ``"x"`` or ``"a"``).
 
     Encodes incrementally (UTF-8 unless ``encoding`` says otherwise). ``newline=None`` writes
@@ -1565,10 +1664,12 @@ class S3TextWriter(_AsyncFile):
         if raw.position() > 0:  # appending: no second byte-order mark
             with contextlib.suppress(AttributeError, TypeError):
                 self._encoder.setstate(0)
+        self._encoded = False  # whether the encoder was ever used (see close)
         self._closed = False
 
     def writable(self) -> bool:
-        """True."""
+        """True (``ValueError`` once closed)."""
+        self._check_open()
         return True
 
     async def write(self, text: str) -> int:
@@ -1579,12 +1680,14 @@ class S3TextWriter(_AsyncFile):
         encoded = self._encoder.encode(
             text.replace("\n", self._newline) if self._translate else text
         )
+        self._encoded = True
         if encoded:
             await self.buffer.write(encoded)
         return len(text)
 
     async def writelines(self, lines: Iterable[str]) -> None:
         """Write each string of ``lines`` (no line endings are added)."""
+        self._check_open()
         for line in lines:
             await self.write(line)
 
@@ -1594,15 +1697,20 @@ class S3TextWriter(_AsyncFile):
 
     async def tell(self) -> int:
         """The number of bytes written (as a text file's ``tell``, an opaque number)."""
+        self._check_open()
         return self.buffer.position()
 
     async def close(self) -> None:
-        """Finish encoding and complete the object."""
+        """Finish encoding and complete the object.
+
+        A writer that was never written to leaves an empty object, as :func:`open` leaves an
+        empty file: the encoder, never used, adds no byte-order mark.
+        """
         if self._closed:
             return
         self._closed = True
         try:
-            tail = self._encoder.encode("", final=True)
+            tail = self._encoder.encode("", final=True) if self._encoded else b""
             if tail:
                 await self.buffer.write(tail)
         except BaseException:
@@ -1692,7 +1800,7 @@ def open_async(
         target = await request()
         if parsed.reading:
             try:
-                reader = await S3ObjectReader.open(target, mode=mode if parsed.binary else "rb")
+                reader = await S3ObjectReader.open(target, mode=parsed.binary_mode)
             except S3FileNotFoundError as error:
                 if missing is not None:
                     await missing(target, error)
@@ -1700,7 +1808,7 @@ def open_async(
             if parsed.binary:
                 return reader
             return S3TextReader(reader, encoding, errors, newline, mode=mode)
-        writer = await S3ObjectWriter.open(target, mode=mode, kind=parsed.kind)
+        writer = await S3ObjectWriter.open(target, mode=parsed.binary_mode, kind=parsed.kind)
         if parsed.binary:
             return writer
         return S3TextWriter(writer, encoding, errors, newline, mode=mode)

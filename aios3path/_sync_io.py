@@ -15,12 +15,13 @@ closed first, as it flushes local ones: a writer completes its object.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import sys
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Literal, NoReturn, TypeAlias, TypeVar
 
 from . import _file, _runner
 from ._file import (
@@ -71,12 +72,35 @@ class S3RawReader(io.RawIOBase):
         return self._reader.size
 
     def readable(self) -> bool:
-        """True."""
+        """True (``ValueError`` once closed, as io files)."""
+        self._checkClosed()
         return True
 
     def seekable(self) -> bool:
-        """True: seeks are free, the next read fetches the part it lands in."""
+        """True: seeks are free, the next read fetches the part it lands in (``ValueError``
+        once closed)."""
+        self._checkClosed()
         return True
+
+    def writable(self) -> bool:
+        """False (``ValueError`` once closed)."""
+        self._checkClosed()
+        return False
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes, all the rest when ``size`` is negative or None (as
+        ``FileIO.read``); ``b""`` at the end."""
+        if size is None or size < 0:
+            return self.readall()
+        self._checkClosed()
+        data = bytearray(min(size, max(self._reader.size - self._pos, 0)))
+        count = self.readinto(data) if data else 0
+        del data[count:]
+        return bytes(data)
+
+    def write(self, data: Any) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: the object is open for reading."""
+        raise io.UnsupportedOperation("File not open for writing")
 
     def readinto(self, buffer: Any) -> int:
         """Read into ``buffer`` at the current position (from the reader's stream or a part)."""
@@ -157,6 +181,7 @@ class S3RawWriter(_AbortsOnError, io.RawIOBase):
         super().__init__()
         self._writer = writer
         self._aborted = False
+        self._telling = False  # seekable() answers True (see _reporting_position)
 
     @property
     def name(self) -> str:
@@ -168,9 +193,46 @@ class S3RawWriter(_AbortsOnError, io.RawIOBase):
         """The mode the object was opened with (``"wb"``, ``"xb"`` or ``"ab"``)."""
         return self._writer.mode
 
+    def readable(self) -> bool:
+        """False (``ValueError`` once closed, as io files)."""
+        self._checkClosed()
+        return False
+
     def writable(self) -> bool:
-        """True."""
+        """True (``ValueError`` once closed)."""
+        self._checkClosed()
         return True
+
+    def seekable(self) -> bool:
+        """False: an object is written front to back (``ValueError`` once closed)."""
+        self._checkClosed()
+        return self._telling
+
+    @contextlib.contextmanager
+    def _reporting_position(self) -> Iterator[None]:
+        """Answer ``seekable()`` True inside, while an ``io.TextIOWrapper`` is built on this
+        writer: it then asks :meth:`tell` whether it starts at the start of the stream, as
+        it does on a local file, and writes a byte-order mark (``utf-16``, ``utf-8-sig``…)
+        there only, not when appending to an object that has bytes. Nothing else changes:
+        the wrapper's ``seekable()`` asks again, and its ``seek()`` fails in the buffer.
+        """
+        self._telling = True
+        try:
+            yield
+        finally:
+            self._telling = False
+
+    def read(self, size: int | None = -1) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: the object is open for writing."""
+        raise io.UnsupportedOperation("File not open for reading")
+
+    def readall(self) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: the object is open for writing."""
+        raise io.UnsupportedOperation("File not open for reading")
+
+    def readinto(self, buffer: Any) -> NoReturn:
+        """Raises :class:`io.UnsupportedOperation`: the object is open for writing."""
+        raise io.UnsupportedOperation("File not open for reading")
 
     def write(self, data: Any) -> int:
         """Hand ``data`` to the async writer (uploading full parts); returns its length."""
@@ -263,27 +325,58 @@ def open_sync(
     line_buffering = buffering == 1 and not parsed.binary
     size = DEFAULT_SYNC_BUFFER_SIZE if buffering < 0 or buffering == 1 else buffering
     path._require_key()
-    binary: io.RawIOBase | io.BufferedIOBase
+    raw: S3RawReader | S3RawWriter
     if parsed.reading:
-        raw_reader = S3RawReader(_run(_open_reader(path)))
-        binary = raw_reader if buffering == 0 else io.BufferedReader(raw_reader, size)
+        raw = S3RawReader(_run(_open_reader(path)))
     else:
-        binary_mode = parsed.kind + "b"
-        raw_writer = S3RawWriter(_run(_open_writer(path, binary_mode, parsed.kind)))
-        binary = raw_writer if buffering == 0 else S3BufferedWriter(raw_writer, size)
-    if parsed.binary:
-        _OPEN_FILES.add(binary)
-        return binary  # type: ignore[return-value]
-    text = S3TextIOWrapper(
-        binary,
-        encoding=encoding or "utf-8",
-        errors=errors,
-        newline=newline,
-        line_buffering=line_buffering,
+        raw = S3RawWriter(_run(_open_writer(path, parsed.binary_mode, parsed.kind)))
+    try:
+        file: io.IOBase = raw
+        if buffering != 0:
+            buffered: io.BufferedReader | io.BufferedWriter
+            if isinstance(raw, S3RawReader):
+                buffered = io.BufferedReader(raw, size)
+            else:
+                buffered = S3BufferedWriter(raw, size)
+            file = buffered
+            if not parsed.binary:
+                text = _text_wrapper(buffered, raw, encoding, errors, newline, line_buffering)
+                text.mode = mode  # type: ignore[misc]
+                file = text
+    except BaseException:
+        # The object stays as it was, whatever failed: a writer dropped unclosed would
+        # complete an empty object when it is collected, so it is aborted first.
+        with contextlib.suppress(Exception):
+            if isinstance(raw, S3RawWriter):
+                raw.abort()
+            raw.close()
+        raise
+    _OPEN_FILES.add(file)
+    return file  # type: ignore[return-value]
+
+
+def _text_wrapper(
+    buffer: io.BufferedReader | io.BufferedWriter,
+    raw: S3RawReader | S3RawWriter,
+    encoding: str | None,
+    errors: str | None,
+    newline: str | None,
+    line_buffering: bool,
+) -> S3TextIOWrapper:
+    """The text layer of ``S3Path.open``; over a writer, built knowing where the stream
+    starts, so that a byte-order mark is written at the start only (see
+    :meth:`S3RawWriter._reporting_position`)."""
+    position = (
+        raw._reporting_position() if isinstance(raw, S3RawWriter) else contextlib.nullcontext()
     )
-    text.mode = mode  # type: ignore[misc]
-    _OPEN_FILES.add(text)
-    return text
+    with position:
+        return S3TextIOWrapper(
+            buffer,
+            encoding=encoding or "utf-8",
+            errors=errors,
+            newline=newline,
+            line_buffering=line_buffering,
+        )
 
 
 #: The file objects ``open_sync`` handed out (the outermost: closing it flushes its buffers).

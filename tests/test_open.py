@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import gc
 import io
 import json
 import os
 import random
+import re
 import shutil
 import tarfile
 import tracemalloc
@@ -26,6 +28,7 @@ from aios3path import (
     register_configuration_parameter,
 )
 from aios3path import _file as file_module
+from aios3path import _sync_io as sync_io
 from aios3path._file import S3ObjectChangedError, S3ObjectReader, S3ObjectWriter
 from aios3path._transfer_config import MiB
 
@@ -106,6 +109,32 @@ def test_argument_checks_happen_at_the_call(counter: CountingProxy) -> None:
     with pytest.raises(ValueError):
         AsyncS3Path("/b").open("rb")  # a bucket is not an object
     assert counter.count() == 0
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"errors": 1}, {"encoding": 1}, {"encoding": b"utf-8"}, {"newline": 1}, {"encoding": "hex"}],
+    ids=repr,
+)
+def test_text_arguments_open_refuses_leave_the_object_untouched(
+    sync_bucket: S3Path, boto3_client: Any, tmp_path: Any, arguments: dict[str, Any]
+) -> None:
+    """Both APIs raise what open() raises (``hex`` is a codec, but not a text encoding), before
+    anything is opened: an existing object keeps its bytes, and no object is created."""
+    with pytest.raises((TypeError, LookupError)) as expected:
+        open(tmp_path / "local.txt", "w", **arguments)  # noqa: SIM115 - it raises
+    message = re.escape(str(expected.value))
+    precious = sync_bucket / "precious.txt"
+    precious.write_bytes(b"precious data")
+    for mode in ["w", "a", "x"]:
+        for path in [precious, sync_bucket / "new.txt"]:
+            with pytest.raises(expected.type, match=message):
+                path.open(mode, **arguments)
+            with pytest.raises(expected.type, match=message):
+                AsyncS3Path(path).open(mode, **arguments)
+    gc.collect()  # a writer a failed open dropped would be closed by now
+    assert precious.read_bytes() == b"precious data"
+    assert keys_of(boto3_client, sync_bucket.bucket) == ["precious.txt"]
 
 
 async def test_missing_object_raises_at_open(bucket: AsyncS3Path) -> None:
@@ -590,6 +619,75 @@ async def test_write_rejects_str_in_binary_mode_and_bytes_in_text_mode(
     assert await (bucket / "b").read_bytes() == b"ok"
 
 
+async def test_modes_are_normalised_as_open_names_them(bucket: AsyncS3Path) -> None:
+    """Binary files are named by ``rb``/``wb``/``xb``/``ab`` whatever the order of the mode's
+    letters; a text file keeps the mode it was opened with, and its ``buffer`` is binary."""
+    await (bucket / "k").write_bytes(b"data")
+    async with (bucket / "k").open("br") as reader:
+        assert reader.mode == "rb"
+    async with (bucket / "k").open("tr") as text_reader:
+        assert (text_reader.mode, text_reader.buffer.mode) == ("tr", "rb")
+    async with (bucket / "w").open("bw") as writer:
+        assert writer.mode == "wb"
+    async with (bucket / "a").open("a") as text_writer:
+        assert (text_writer.mode, text_writer.buffer.mode) == ("a", "ab")
+
+
+async def test_readers_and_writers_refuse_the_other_side_as_io_files_do(
+    bucket: AsyncS3Path,
+) -> None:
+    """A reader's ``flush`` does nothing; what a file cannot do (write to a reader, read from or
+    seek in a writer, truncate, ``fileno``) raises ``io.UnsupportedOperation``, not
+    ``AttributeError``."""
+    await (bucket / "k").write_bytes(b"data")
+    for mode, data in [("rb", b"data"), ("r", "data")]:
+        async with (bucket / "k").open(mode) as reader:
+            await reader.flush()
+            with pytest.raises(io.UnsupportedOperation):
+                await reader.write(data)
+            with pytest.raises(io.UnsupportedOperation):
+                await reader.writelines([data])
+            await reader.writelines([])  # nothing to write, nothing refused (as io's)
+            with pytest.raises(io.UnsupportedOperation):
+                await reader.truncate()
+            with pytest.raises(io.UnsupportedOperation):
+                reader.fileno()
+            assert not reader.isatty()
+            assert await reader.read() == data
+    for mode in ["wb", "w"]:
+        async with (bucket / "w").open(mode) as writer:
+            for refused in [
+                lambda: writer.read(),
+                lambda: writer.readline(),
+                lambda: writer.readlines(),
+                lambda: writer.seek(0),
+                lambda: writer.truncate(),
+            ]:
+                with pytest.raises(io.UnsupportedOperation):
+                    await refused()
+            with pytest.raises(io.UnsupportedOperation):
+                writer.fileno()
+    assert await (bucket / "k").read_bytes() == b"data"
+
+
+async def test_closed_files_raise_value_error_as_io_files_do(bucket: AsyncS3Path) -> None:
+    """Once closed, ``readable``, ``writable``, ``seekable``, ``flush``, ``tell`` and
+    ``writelines`` (even of nothing) raise ``ValueError``, as on a closed local file."""
+    await (bucket / "k").write_bytes(b"data")
+    files = [await (bucket / "k").open(mode) for mode in ["rb", "r"]]
+    files += [await (bucket / f"w{mode}").open(mode) for mode in ["wb", "w", "ab", "a"]]
+    for file in files:
+        await file.close()
+        for method in [file.readable, file.writable, file.seekable, file.isatty]:
+            with pytest.raises(ValueError, match="closed file"):
+                method()
+        for call in [file.flush, file.tell]:
+            with pytest.raises(ValueError, match="closed file"):
+                await call()
+        with pytest.raises(ValueError, match="closed file"):
+            await file.writelines([])
+
+
 # -- text -------------------------------------------------------------------------------------
 
 TEXTS = [
@@ -677,6 +775,56 @@ async def test_text_tell_and_seek_cookies(bucket: AsyncS3Path, tiny_text_chunks:
 
 
 @pytest.mark.parametrize(
+    ("encoding", "data"),
+    [
+        ("utf-8-sig", codecs.BOM_UTF8 + "héllo ✓\nwörld\r\nend".encode()),
+        ("utf-16", codecs.BOM_LE + "héllo ✓\nwörld\r\nend".encode("utf-16-le")),
+        ("utf-16", codecs.BOM_BE + "héllo ✓\nwörld\r\nend".encode("utf-16-be")),
+    ],
+    ids=["utf-8-sig", "utf-16-le", "utf-16-be"],
+)
+async def test_text_seeks_to_the_start_read_the_byte_order_mark_again(
+    bucket: AsyncS3Path, tiny_text_chunks: None, encoding: str, data: bytes
+) -> None:
+    """After ``seek(0)``, or a seek to what ``tell()`` gave before the first read (0, as on
+    a local file), the byte-order mark is read as a mark again, not as text, and the text
+    keeps its byte order; cookies further on resume in the byte order the mark chose."""
+    text = "héllo ✓\nwörld\nend"
+    await (bucket / "t").write_bytes(data)
+    async with (bucket / "t").open(encoding=encoding) as f:
+        start = await f.tell()
+        assert start == 0
+        assert await f.read() == text
+        await f.seek(0)
+        assert await f.read() == text
+        await f.seek(start)
+        cookies, lines = [], []
+        while line := await f.readline():
+            lines.append(line)
+            cookies.append(await f.tell())
+        assert "".join(lines) == text
+        for cookie, rest in reversed(list(zip(cookies, lines[1:], strict=False))):
+            await f.seek(cookie)
+            assert await f.readline() == rest
+
+
+async def test_readlines_stops_once_the_lines_exceed_the_hint(bucket: AsyncS3Path) -> None:
+    """``readlines(hint)`` reads lines until their total length is more than ``hint``, as io's
+    ``readlines`` does; a hint of None, 0 or less means all the lines."""
+    data = b"a\nbb\nccc\nd"
+    await (bucket / "lines").write_bytes(data)
+    async with (bucket / "lines").open("rb") as binary, (bucket / "lines").open() as text:
+        for hint in [None, -1, 0, 1, 2, 3, 4, 5, 6, 9, 10, 100]:
+            await binary.seek(0)
+            await text.seek(0)
+            # What open() gives (BytesIO's own readlines stops at the hint, not past it).
+            local = io.BufferedReader(io.BytesIO(data))
+            assert await binary.readlines(hint) == local.readlines(hint)
+            reference = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+            assert await text.readlines(hint) == reference.readlines(hint)
+
+
+@pytest.mark.parametrize(
     ("newline", "expected"),
     [
         (None, f"a{os.linesep}b{os.linesep}".encode()),
@@ -693,6 +841,59 @@ async def test_text_writes_translate_newlines(
         assert await f.write("a\n") == 2
         await f.writelines(["b", "\n"])
     assert await (bucket / "w").read_bytes() == expected
+
+
+def written_by_open(
+    local: Any, initial: bytes | None, mode: str, encoding: str, writes: list[str]
+) -> bytes:
+    """The bytes of a local file holding ``initial`` (None: no file) after ``writes`` to it
+    with ``open(local, mode, encoding=encoding)``."""
+    if initial is not None:
+        local.write_bytes(initial)
+    with open(local, mode, encoding=encoding) as f:
+        for piece in writes:
+            f.write(piece)
+    return bytes(local.read_bytes())
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-8-sig"])
+@pytest.mark.parametrize(
+    ("mode", "before"),
+    [("w", None), ("a", None), ("a", "old")],
+    ids=["write", "append-to-nothing", "append"],
+)
+@pytest.mark.parametrize(
+    "writes", [["hé", "llo\n"], [""], []], ids=["text", "empty-string", "nothing"]
+)
+async def test_text_writers_write_byte_order_marks_where_open_does(
+    bucket: AsyncS3Path,
+    tmp_path: Any,
+    encoding: str,
+    mode: str,
+    before: str | None,
+    writes: list[str],
+) -> None:
+    """Sync and async text writers write the bytes open() writes to a local file: a byte-order
+    mark at the start of the stream (once anything is written, even ""), none when appending
+    to an object that has bytes, and nothing at all when nothing was written."""
+    initial = before.encode(encoding) if before is not None else None
+    expected = written_by_open(tmp_path / "local.txt", initial, mode, encoding, writes)
+
+    sync_path = S3Path(bucket / "sync.txt")
+    if initial is not None:
+        sync_path.write_bytes(initial)
+    with sync_path.open(mode, encoding=encoding) as s:
+        for piece in writes:
+            s.write(piece)
+    assert sync_path.read_bytes() == expected
+
+    async_path = bucket / "async.txt"
+    if initial is not None:
+        await async_path.write_bytes(initial)
+    async with async_path.open(mode, encoding=encoding) as a:
+        for piece in writes:
+            await a.write(piece)
+    assert await async_path.read_bytes() == expected
 
 
 # -- read_bytes / write_bytes use the parts ---------------------------------------------------
@@ -826,6 +1027,104 @@ def test_sync_exception_inside_with_aborts(
         _ = 1 / 0
     assert keys_of(boto3_client, sync_bucket.bucket) == []
     assert uploads_of(boto3_client, sync_bucket.bucket) == []
+
+
+@pytest.mark.parametrize("mode", ["w", "a", "x"])
+def test_an_open_failing_after_the_writer_exists_leaves_the_object_as_it_was(
+    sync_bucket: S3Path,
+    boto3_client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    big: bytes,
+    mode: str,
+) -> None:
+    """Whatever fails once the binary writer exists (here the text layer's constructor), the
+    writer is aborted, not left to be closed: an object keeps its bytes (an append's copied
+    parts are aborted too), and none is created."""
+    small_parts(sync_bucket.bucket)
+
+    class FailingTextLayer(sync_io.S3TextIOWrapper):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            raise RuntimeError("the text layer failed")
+
+    existing = sync_bucket / "existing"
+    existing.write_bytes(big)  # past the threshold: appending starts by copying its parts
+    monkeypatch.setattr(sync_io, "S3TextIOWrapper", FailingTextLayer)
+    with pytest.raises(RuntimeError, match="text layer"):
+        (sync_bucket / "new" if mode == "x" else existing).open(mode)
+    gc.collect()  # what the failed open dropped is collected (and would have been closed)
+    assert existing.read_bytes() == big
+    assert keys_of(boto3_client, sync_bucket.bucket) == ["existing"]
+    assert uploads_of(boto3_client, sync_bucket.bucket) == []
+
+
+def test_a_sync_text_writer_tells_bytes_written_but_does_not_seek(sync_bucket: S3Path) -> None:
+    """A text writer is not seekable; its ``tell()`` is the bytes written so far, as a local
+    file's (those already there when appending), and ``seek`` raises
+    ``io.UnsupportedOperation``."""
+    path = sync_bucket / "t.txt"
+    with path.open("w", encoding="utf-16") as f:
+        assert not f.seekable()
+        assert f.tell() == 0
+        f.write("hi")
+        assert f.tell() == len("hi".encode("utf-16"))
+        for whence in [os.SEEK_SET, os.SEEK_CUR, os.SEEK_END]:
+            with pytest.raises(io.UnsupportedOperation):
+                f.seek(0, whence)
+        f.write("!")
+    with path.open("a", encoding="utf-16") as f:
+        assert f.tell() == len("hi!".encode("utf-16"))
+        f.write("?")
+    assert path.read_text(encoding="utf-16") == "hi!?"
+
+
+def test_sync_unbuffered_read_of_none_reads_the_rest(sync_bucket: S3Path) -> None:
+    """As ``FileIO.read``: ``read(None)`` (like ``read()`` or ``read(-1)``) returns the rest."""
+    path = sync_bucket / "raw.bin"
+    path.write_bytes(b"0123456789")
+    with path.open("rb", buffering=0) as raw:
+        assert raw.read(2) == b"01"
+        assert raw.read(None) == b"23456789"
+        assert raw.read(None) == b""
+        raw.seek(8)
+        assert raw.read(100) == b"89"
+
+
+def test_sync_files_refuse_what_their_mode_does_not_allow_as_io_files_do(
+    sync_bucket: S3Path,
+) -> None:
+    """Unbuffered files raise ``io.UnsupportedOperation`` for the other side's operations; once
+    closed, what a file answers from its raw object (``readable``, ``writable``,
+    ``seekable``) raises ``ValueError``, as a closed local file does."""
+    path = sync_bucket / "k"
+    path.write_bytes(b"data")
+    with path.open("rb", buffering=0) as raw_reader, pytest.raises(io.UnsupportedOperation):
+        raw_reader.write(b"x")
+    with (sync_bucket / "w").open("wb", buffering=0) as raw_writer:
+        for refused in [
+            lambda: raw_writer.read(1),
+            lambda: raw_writer.read(),
+            lambda: raw_writer.readall(),
+            lambda: raw_writer.readinto(bytearray(1)),
+            lambda: raw_writer.readline(),
+        ]:
+            with pytest.raises(io.UnsupportedOperation):
+                refused()
+        raw_writer.write(b"written")
+    assert (sync_bucket / "w").read_bytes() == b"written"
+    checked = {
+        path.open("rb", buffering=0): ["readable", "writable", "seekable"],
+        (sync_bucket / "w").open("wb", buffering=0): ["readable", "writable", "seekable"],
+        path.open("rb"): ["readable", "seekable"],
+        path.open("r"): ["readable", "seekable"],
+        (sync_bucket / "w").open("wb"): ["writable", "seekable"],
+        (sync_bucket / "w").open("w"): ["writable", "seekable"],
+    }
+    for file, methods in checked.items():
+        file.close()
+        for method in methods:
+            with pytest.raises(ValueError, match="closed file"):
+                getattr(file, method)()
 
 
 def test_csv(sync_bucket: S3Path) -> None:
