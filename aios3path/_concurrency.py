@@ -1,10 +1,12 @@
-"""Bounded concurrency that cancels what is left when one task fails."""
+"""Bounded concurrency that cancels what is left when one task fails, and clean-ups that
+outlive their cancelled callers."""
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -39,3 +41,45 @@ async def map_bounded(
         await asyncio.gather(*workers, return_exceptions=True)
         raise
     return results  # type: ignore[return-value]
+
+
+#: Clean-ups still running after their callers were cancelled (referenced here until they end).
+_CLEANUPS: set[asyncio.Future[Any]] = set()
+
+#: Tasks that must run to their end: a request whose answer matters even when its caller is
+#: gone (it creates something that must then be removed), and clean-ups.
+_PROTECTED: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
+
+
+def protected(awaitable: Awaitable[_R]) -> asyncio.Future[_R]:
+    """``awaitable`` as a task that a loop's shutdown does not cancel (it waits for it);
+    shield it from its caller's cancellation where it is awaited."""
+    task = asyncio.ensure_future(awaitable)
+    _PROTECTED.add(task)
+    return task
+
+
+def is_protected(task: asyncio.Future[Any]) -> bool:
+    """Whether ``task`` was made by :func:`protected` (the runner's shutdown spares it)."""
+    return task in _PROTECTED
+
+
+def retrieve(done: asyncio.Future[Any]) -> None:
+    """Done-callback: mark a dropped task's exception as retrieved (asyncio logs no "exception
+    was never retrieved" for it)."""
+    if not done.cancelled():
+        done.exception()
+
+
+async def run_cleanup(awaitable: Awaitable[_R]) -> _R:
+    """``await awaitable`` as a clean-up that runs to its end whatever happens to the caller.
+
+    A cancellation of the caller (even a second one, as :func:`map_bounded` sends) leaves the
+    clean-up running on its own: it is kept referenced until it ends, and its error, which the
+    caller no longer waits for, is retrieved rather than logged as never retrieved.
+    """
+    cleanup = protected(awaitable)
+    _CLEANUPS.add(cleanup)
+    cleanup.add_done_callback(_CLEANUPS.discard)
+    cleanup.add_done_callback(retrieve)
+    return await asyncio.shield(cleanup)

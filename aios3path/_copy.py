@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from . import _s3
-from ._concurrency import map_bounded
+from ._concurrency import map_bounded, protected, run_cleanup
 from ._errors import pinned_to
 from ._target import Target
 from ._transfer_config import MIN_PART_SIZE, part_ranges
@@ -90,10 +90,6 @@ async def kept_arguments(
     return arguments
 
 
-#: Clean-ups that outlive their cancelled callers (referenced here until they end).
-_CLEANUPS: set[asyncio.Future[Any]] = set()
-
-
 async def start_multipart_upload(
     target: Target, params: Mapping[str, Any], **arguments: Any
 ) -> str:
@@ -104,7 +100,7 @@ async def start_multipart_upload(
     So the request is shielded: when the caller is cancelled meanwhile, the request runs to
     its end and the upload it created is aborted before ``CancelledError`` propagates.
     """
-    creating = asyncio.ensure_future(
+    creating = protected(
         _s3.create_multipart_upload(
             target.client, target.uri, target.bucket, target.key, params, **arguments
         )
@@ -112,10 +108,7 @@ async def start_multipart_upload(
     try:
         return await asyncio.shield(creating)
     except asyncio.CancelledError:
-        cleanup = asyncio.ensure_future(_abort_created(target, creating))
-        _CLEANUPS.add(cleanup)
-        cleanup.add_done_callback(_CLEANUPS.discard)
-        await asyncio.shield(cleanup)  # a second cancellation leaves it running on its own
+        await run_cleanup(_abort_created(target, creating))  # even past a 2nd cancellation
         raise
 
 
@@ -150,16 +143,12 @@ async def multipart_upload(
             target.client, target.uri, target.bucket, target.key, upload_id, parts
         )
     except BaseException:
-        abort = asyncio.ensure_future(
-            _s3.abort_multipart_upload(
-                target.client, target.uri, target.bucket, target.key, upload_id
-            )
-        )
-        _CLEANUPS.add(abort)  # kept until it ends, even when a second cancellation comes
-        abort.add_done_callback(_CLEANUPS.discard)
-        abort.add_done_callback(lambda done: done.cancelled() or done.exception())
         with contextlib.suppress(Exception):  # the original error matters more
-            await asyncio.shield(abort)
+            await run_cleanup(
+                _s3.abort_multipart_upload(
+                    target.client, target.uri, target.bucket, target.key, upload_id
+                )
+            )
         raise
 
 

@@ -54,6 +54,7 @@ from types import TracebackType
 from typing import Any, Concatenate, Generic, Literal, NoReturn, ParamSpec, TypeVar, cast
 
 from . import _s3
+from ._concurrency import protected, retrieve, run_cleanup
 from ._copy import kept_arguments, start_multipart_upload
 from ._errors import (
     S3FileExistsError,
@@ -329,14 +330,8 @@ def as_body(data: bytes | io.BytesIO) -> bytes:
     return cast(bytes, data)
 
 
-def _retrieve(task: asyncio.Task[Any]) -> None:
-    """Done-callback: mark a dropped task's exception as retrieved (no log noise)."""
-    if not task.cancelled():
-        task.exception()
-
-
 #: Aborts of multipart uploads whose writers were dropped unclosed (kept until they finish).
-_ORPHAN_ABORTS: set[asyncio.Task[Any]] = set()
+_ORPHAN_ABORTS: set[asyncio.Future[Any]] = set()
 
 
 def _abort_orphaned_upload(loop: asyncio.AbstractEventLoop, target: Target, upload_id: str) -> None:
@@ -362,14 +357,14 @@ def _abort_orphaned_upload(loop: asyncio.AbstractEventLoop, target: Target, uplo
     )
 
     def start() -> None:
-        aborting = loop.create_task(
+        aborting = protected(
             _s3.abort_multipart_upload(
                 target.client, target.uri, target.bucket, target.key, upload_id
             )
         )
         _ORPHAN_ABORTS.add(aborting)
         aborting.add_done_callback(_ORPHAN_ABORTS.discard)
-        aborting.add_done_callback(_retrieve)
+        aborting.add_done_callback(retrieve)
 
     with contextlib.suppress(RuntimeError):  # the loop is closed
         loop.call_soon_threadsafe(start)
@@ -682,7 +677,7 @@ class S3ObjectReader(_LineReader[bytes]):
         task = self._parts.get(index)
         if task is None:
             task = asyncio.ensure_future(self._fetch(index))
-            task.add_done_callback(_retrieve)
+            task.add_done_callback(retrieve)
             self._parts[index] = task
         return task
 
@@ -1269,7 +1264,7 @@ class S3ObjectWriter(_WriteOnly):
 
     def _launch(self, work: Awaitable[dict[str, Any]]) -> None:
         task = asyncio.ensure_future(work)
-        task.add_done_callback(_retrieve)
+        task.add_done_callback(retrieve)
         self._inflight.add(task)
         self._next_part += 1
 
@@ -1404,9 +1399,8 @@ class S3ObjectWriter(_WriteOnly):
         await self._abort()
 
     async def _abort(self) -> None:
-        # Shielded: a second cancellation must not leave parts behind.
-        cleanup = asyncio.ensure_future(self._abort_now())
-        await asyncio.shield(cleanup)
+        # A clean-up: a second cancellation (or the exit's shutdown) must not leave parts.
+        await run_cleanup(self._abort_now())
 
     async def _abort_now(self) -> None:
         tasks, self._inflight = list(self._inflight), set()
@@ -1429,8 +1423,8 @@ class S3ObjectWriter(_WriteOnly):
             return
         self._closed = True
         self._buffer = io.BytesIO()
-        task = asyncio.ensure_future(self._abort_now())
-        task.add_done_callback(_retrieve)
+        task = protected(self._abort_now())
+        task.add_done_callback(retrieve)
 
     async def _exit(self, failed: bool) -> None:
         if failed:

@@ -22,6 +22,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
+from ._concurrency import is_protected
 from ._pool import close_loop_clients
 
 _T = TypeVar("_T")
@@ -67,6 +68,9 @@ class _Runner:
         except BaseException:
             coroutine.close()  # never to run: no "never awaited" warning
             raise
+        if self._shut_down:  # the exit's shutdown has begun: nothing new may start
+            coroutine.close()
+            _after_shutdown()
         if on_runner_thread():
             coroutine.close()
             raise RuntimeError(
@@ -98,9 +102,12 @@ class _Runner:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None or not thread.is_alive():
             return
-        close_loop_clients(loop, timeout=2.0)
+        # What still runs (a daemon thread's write, say) is cancelled first, while the clients
+        # still work: its clean-up (aborting a multipart upload) can still be sent. Then the
+        # clients close, aborting the uploads of writers nobody closed.
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(_cancel_remaining(), loop).result(2.0)
+        close_loop_clients(loop, timeout=2.0)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(2.0)
         if not thread.is_alive():
@@ -132,13 +139,18 @@ def _after_shutdown() -> None:
 
 
 async def _cancel_remaining() -> None:
+    """Cancel the loop's tasks and give their clean-ups a second: those run as tasks of their
+    own, started by the cancellation, which are waited for too (not cancelled), as are the
+    protected requests they need the answers of (a ``CreateMultipartUpload`` on its way)."""
     current = asyncio.current_task()
-    tasks = [t for t in asyncio.all_tasks() if t is not current]
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        await asyncio.wait(tasks, timeout=1.0)
-    await asyncio.get_running_loop().shutdown_asyncgens()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 1.0
+    for task in asyncio.all_tasks() - {current}:
+        if not is_protected(task):
+            task.cancel()
+    while (tasks := asyncio.all_tasks() - {current}) and loop.time() < deadline:
+        await asyncio.wait(tasks, timeout=deadline - loop.time())
+    await loop.shutdown_asyncgens()
 
 
 _runner = _Runner()

@@ -18,6 +18,7 @@ import atexit
 import contextlib
 import io
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Coroutine, Iterator
 from types import TracebackType
@@ -48,7 +49,21 @@ def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
     return _runner.run(coroutine)
 
 
-class S3RawReader(io.RawIOBase):
+class _Crossing:
+    """Raw objects' calls to the loop, noting which thread is in the middle of one."""
+
+    #: The thread (``threading.get_ident()``) waiting on the loop for this object, if any.
+    _busy_in: int | None = None
+
+    def _cross(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        self._busy_in = threading.get_ident()
+        try:
+            return _run(coroutine)
+        finally:
+            self._busy_in = None
+
+
+class S3RawReader(_Crossing, io.RawIOBase):
     """A seekable raw binary reader over :class:`~aios3path._file.S3ObjectReader`."""
 
     def __init__(self, reader: S3ObjectReader) -> None:
@@ -106,7 +121,7 @@ class S3RawReader(io.RawIOBase):
         """Read into ``buffer`` at the current position (from the reader's stream or a part)."""
         self._checkClosed()
         with memoryview(buffer) as view:
-            count = _run(self._reader.pread(self._pos, view.cast("B")))
+            count = self._cross(self._reader.pread(self._pos, view.cast("B")))
         self._pos += count
         return count
 
@@ -147,7 +162,7 @@ class S3RawReader(io.RawIOBase):
             if _on_runner_thread():  # a finalizer on the loop's own thread
                 self._reader.close_nowait()
             elif not _runner.shut_down():  # after the exit's shutdown, nothing can be sent
-                _run(self._reader.close())
+                self._cross(self._reader.close())
         finally:
             super().close()
 
@@ -170,7 +185,7 @@ class _AbortsOnError:
         self.close()
 
 
-class S3RawWriter(_AbortsOnError, io.RawIOBase):
+class S3RawWriter(_Crossing, _AbortsOnError, io.RawIOBase):
     """A raw binary writer over :class:`~aios3path._file.S3ObjectWriter` (not seekable).
 
     ``close()`` completes the object; :meth:`abort` discards it. ``tell()`` is the number of
@@ -240,7 +255,7 @@ class S3RawWriter(_AbortsOnError, io.RawIOBase):
         with memoryview(data) as view:
             if self._aborted:
                 return view.nbytes
-            _run(self._writer.write(view))
+            self._cross(self._writer.write(view))
             return view.nbytes
 
     def tell(self) -> int:
@@ -256,7 +271,7 @@ class S3RawWriter(_AbortsOnError, io.RawIOBase):
         if _on_runner_thread():
             self._writer.abort_nowait()
         elif not _runner.shut_down():
-            _run(self._writer.abort())
+            self._cross(self._writer.abort())
 
     def close(self) -> None:
         """Complete the object (nothing to do after :meth:`abort`)."""
@@ -269,7 +284,7 @@ class S3RawWriter(_AbortsOnError, io.RawIOBase):
                 self._aborted = True
                 self._writer.abort_nowait()
             elif not _runner.shut_down():  # (after the exit's shutdown, nothing can be sent)
-                _run(self._writer.close())
+                self._cross(self._writer.close())
         finally:
             super().close()
 
@@ -385,9 +400,20 @@ _OPEN_FILES: weakref.WeakSet[io.IOBase] = weakref.WeakSet()
 
 def _close_open_files() -> None:
     """At exit, before the background loop stops: close the files still open, as the
-    interpreter flushes local ones (a writer completes its object)."""
+    interpreter flushes local ones (a writer completes its object).
+
+    Not a file another thread is in the middle of using (a daemon thread closing it, say):
+    that thread holds the file's lock, and waits for the loop, which the exit stops next;
+    closing it here would wait for that thread forever. The loop's shutdown cancels what that
+    thread started and aborts its upload instead.
+    """
+    here = threading.get_ident()
     for file in list(_OPEN_FILES):
         if file.closed:
+            continue
+        raw: Any = getattr(file, "buffer", file)
+        raw = getattr(raw, "raw", raw)
+        if getattr(raw, "_busy_in", None) not in (None, here):
             continue
         try:
             file.close()

@@ -33,7 +33,7 @@ import aiofiles
 import aiofiles.os
 
 from . import _s3
-from ._concurrency import map_bounded
+from ._concurrency import map_bounded, run_cleanup
 from ._copy import multipart_upload
 from ._errors import S3ValueError
 from ._file import (
@@ -84,6 +84,9 @@ async def _open_file(path: str, mode: str) -> AsyncIterator[Any]:
         file = await asyncio.shield(opening)
     except asyncio.CancelledError:
         opening.add_done_callback(_close_opened)
+        # The file exists once the open is done: only then may the caller's clean-up remove
+        # it (removed earlier, the worker thread would create it again, left behind).
+        await run_cleanup(asyncio.wait([opening]))
         raise
     try:
         yield file
@@ -311,8 +314,8 @@ async def download_file(
         await _take_mode(temporary, destination)
         await aiofiles.os.replace(temporary, destination)
     except BaseException:
-        with contextlib.suppress(OSError):
-            await asyncio.shield(aiofiles.os.remove(temporary))
+        with contextlib.suppress(OSError):  # gone already (replaced, or never created)
+            await run_cleanup(aiofiles.os.remove(temporary))
         raise
     return size
 

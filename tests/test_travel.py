@@ -8,8 +8,10 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,8 @@ from aios3path import (
     register_configuration_parameter,
 )
 from aios3path.testing import S3Server
+
+from ._proxy import CountingProxy
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -226,6 +230,74 @@ def test_daemon_threads_still_calling_at_exit_end_quietly(
     assert result.stdout == "done\n"
     assert result.stderr == ""  # no CancelledError tracebacks from the daemon threads
     assert time.monotonic() - started < 20
+
+
+@pytest.fixture
+def distant(s3_server: S3Server) -> Iterator[CountingProxy]:
+    """A proxy 50 ms away from the test server: exits land in the middle of requests."""
+    proxy = CountingProxy(s3_server.endpoint_url, latency=0.05)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+def _uploads(boto3_client: Any, bucket: str) -> list[Any]:
+    return list(boto3_client.list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+
+def test_the_exit_does_not_wait_on_a_file_a_daemon_thread_is_closing(
+    s3_server: S3Server, bucket_name: str, boto3_client: Any, distant: CountingProxy
+) -> None:
+    """The daemon thread holds the file's lock while it waits for the loop: closing that file
+    at exit would wait for it forever. The exit leaves it to the loop's shutdown."""
+    settings = dict(s3_server.client_settings(), endpoint_url=distant.url)
+    script = f"""
+        import os, threading
+        from aios3path import PureS3Path, S3Path, register_configuration_parameter
+        register_configuration_parameter(PureS3Path("/"), resource={settings!r})
+        closing = threading.Event()
+
+        def work():
+            f = S3Path("/{bucket_name}/closing").open("wb")
+            f.write(os.urandom(12 << 20))
+            closing.set()
+            f.close()
+
+        threading.Thread(target=work, daemon=True).start()
+        closing.wait()
+    """
+    for _ in range(3):
+        result = _run_exiting(script)
+        assert result.returncode == 0, result.stderr
+    time.sleep(0.5)
+    assert _uploads(boto3_client, bucket_name) == []  # completed, or aborted by the exit
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.13, 0.16, 0.25])
+def test_the_exit_aborts_the_multipart_upload_of_a_daemon_threads_write(
+    s3_server: S3Server, bucket_name: str, boto3_client: Any, distant: CountingProxy, delay: float
+) -> None:
+    """Wherever the write is when the interpreter exits (its CreateMultipartUpload on the way,
+    or parts), its upload is aborted: the shutdown cancels it while the clients still work,
+    and lets a CreateMultipartUpload it needs the answer of finish."""
+    settings = dict(s3_server.client_settings(), endpoint_url=distant.url)
+    script = f"""
+        import os, threading, time
+        from aios3path import PureS3Path, S3Path, TransferConfig, register_configuration_parameter
+        config = TransferConfig(multipart_threshold=5 << 20, multipart_chunksize=5 << 20)
+        register_configuration_parameter(
+            PureS3Path("/"), resource={settings!r}, parameters={{"transfer_config": config}}
+        )
+        data = os.urandom(12 << 20)
+        threading.Thread(
+            target=lambda: S3Path("/{bucket_name}/exiting").write_bytes(data), daemon=True
+        ).start()
+        time.sleep({delay})
+    """
+    result = _run_exiting(script)
+    assert result.returncode == 0, result.stderr
+    assert _uploads(boto3_client, bucket_name) == []
 
 
 def test_a_call_after_the_exit_shutdown_says_so(s3_server: S3Server, bucket_name: str) -> None:

@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import os
 import stat
 import threading
@@ -23,6 +25,7 @@ from typing import Any
 import pytest
 
 from aios3path import AsyncS3Path, PureS3Path, TransferConfig, register_configuration_parameter
+from aios3path._concurrency import run_cleanup
 
 from ._helpers import keys_of, put
 from ._proxy import CountingProxy, Request
@@ -220,3 +223,40 @@ async def test_a_link_to_a_missing_file_gets_that_file_created(
     link.symlink_to(tmp_path / "not-yet")
     await (bucket / "k").download_to(link)
     assert link.is_symlink() and (tmp_path / "not-yet").read_text() == "content"
+
+
+# -- clean-ups that outlive their callers -------------------------------------------------------
+
+
+async def test_a_clean_up_outlives_a_second_cancellation_and_its_error_is_not_logged() -> None:
+    """As when the parallel parts of a download are cancelled twice (``map_bounded`` does):
+    removing the temporary file goes on, and its failure (already gone) is nobody's to log."""
+    loop = asyncio.get_running_loop()
+    logged: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _, context: logged.append(context))
+    finished = asyncio.Event()
+
+    async def remove_temporary() -> None:
+        await asyncio.sleep(0.05)
+        finished.set()
+        raise FileNotFoundError("the temporary file is gone already")
+
+    async def download() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            with contextlib.suppress(OSError):
+                await run_cleanup(remove_temporary())
+            raise
+
+    task = asyncio.ensure_future(download())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.sleep(0.01)
+    task.cancel()  # the second cancellation leaves the clean-up running on its own
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(finished.wait(), 2)
+    await asyncio.sleep(0.01)
+    gc.collect()
+    assert logged == []
