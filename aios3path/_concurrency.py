@@ -71,15 +71,23 @@ def retrieve(done: asyncio.Future[Any]) -> None:
         done.exception()
 
 
-async def run_cleanup(awaitable: Awaitable[_R]) -> _R:
-    """``await awaitable`` as a clean-up that runs to its end whatever happens to the caller.
+def start_cleanup(awaitable: Awaitable[_R]) -> asyncio.Future[_R]:
+    """Start ``awaitable`` as a clean-up that runs to its end, with nobody waiting for it.
 
-    A cancellation of the caller (even a second one, as :func:`map_bounded` sends) leaves the
-    clean-up running on its own: it is kept referenced until it ends, and its error, which the
-    caller no longer waits for, is retrieved rather than logged as never retrieved.
+    It is protected (the loop's shutdown waits for it), kept referenced until it ends, and its
+    error, which nobody may be there to see, is retrieved rather than logged as never retrieved.
     """
     cleanup = protected(awaitable)
     _CLEANUPS.add(cleanup)
     cleanup.add_done_callback(_CLEANUPS.discard)
     cleanup.add_done_callback(retrieve)
-    return await asyncio.shield(cleanup)
+    return cleanup
+
+
+async def run_cleanup(awaitable: Awaitable[_R]) -> _R:
+    """``await awaitable`` as a clean-up that runs to its end whatever happens to the caller.
+
+    A cancellation of the caller (even a second one, as :func:`map_bounded` sends) leaves the
+    clean-up running on its own (see :func:`start_cleanup`).
+    """
+    return await asyncio.shield(start_cleanup(awaitable))

@@ -124,6 +124,10 @@ _WHAT: dict[str, str] = {
 }
 
 
+#: The error codes of a request for an object that is not there (in a bucket that is).
+NO_OBJECT_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
+
+
 def error_from_client_error(error: ClientError, uri: str) -> S3Error:
     """The library's exception for a botocore ``ClientError`` about ``uri``."""
     if isinstance(error, S3Error):

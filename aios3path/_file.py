@@ -54,7 +54,7 @@ from types import TracebackType
 from typing import Any, Concatenate, Generic, Literal, NoReturn, ParamSpec, TypeVar, cast
 
 from . import _s3
-from ._concurrency import protected, retrieve, run_cleanup
+from ._concurrency import retrieve, run_cleanup, start_cleanup
 from ._copy import kept_arguments, start_multipart_upload
 from ._errors import (
     S3FileExistsError,
@@ -330,10 +330,6 @@ def as_body(data: bytes | io.BytesIO) -> bytes:
     return cast(bytes, data)
 
 
-#: Aborts of multipart uploads whose writers were dropped unclosed (kept until they finish).
-_ORPHAN_ABORTS: set[asyncio.Future[Any]] = set()
-
-
 def _abort_orphaned_upload(loop: asyncio.AbstractEventLoop, target: Target, upload_id: str) -> None:
     """A writer was garbage-collected unclosed: abort its multipart upload on its loop.
 
@@ -357,14 +353,11 @@ def _abort_orphaned_upload(loop: asyncio.AbstractEventLoop, target: Target, uplo
     )
 
     def start() -> None:
-        aborting = protected(
+        start_cleanup(
             _s3.abort_multipart_upload(
                 target.client, target.uri, target.bucket, target.key, upload_id
             )
         )
-        _ORPHAN_ABORTS.add(aborting)
-        aborting.add_done_callback(_ORPHAN_ABORTS.discard)
-        aborting.add_done_callback(retrieve)
 
     with contextlib.suppress(RuntimeError):  # the loop is closed
         loop.call_soon_threadsafe(start)
@@ -1423,8 +1416,7 @@ class S3ObjectWriter(_WriteOnly):
             return
         self._closed = True
         self._buffer = io.BytesIO()
-        task = protected(self._abort_now())
-        task.add_done_callback(retrieve)
+        start_cleanup(self._abort_now())
 
     async def _exit(self, failed: bool) -> None:
         if failed:

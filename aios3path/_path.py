@@ -19,7 +19,13 @@ from . import _file, _s3, _transfer
 from ._concurrency import map_bounded
 from ._config import configuration_map
 from ._copy import copy_object
-from ._errors import S3Error, S3FileExistsError, S3FileNotFoundError, make_error
+from ._errors import (
+    NO_OBJECT_CODES,
+    S3Error,
+    S3FileExistsError,
+    S3FileNotFoundError,
+    make_error,
+)
 from ._globbing import glob_relative, plan_glob
 from ._listing import iter_pages
 from ._pool import get_client
@@ -40,9 +46,6 @@ _P = TypeVar("_P", bound="AsyncS3Path")
 
 #: The content type some stores report for a "directory" that has no object of its own.
 _IMPLICIT_DIRECTORY = "application/x-directory"
-
-#: The error codes of a request for an object that is not there (in a bucket that is).
-_NO_OBJECT = frozenset({"NoSuchKey", "NotFound", "404"})
 
 #: S3 refuses presigned URLs that live longer than 7 days.
 _MAX_PRESIGN_SECONDS = 7 * 24 * 3600
@@ -217,7 +220,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
     async def _raise_if_directory(self, request: Target, error: S3FileNotFoundError) -> None:
         """After a read found no object here: ``IsADirectoryError`` if keys lie below instead
         (one ``ListObjectsV2``), as pathlib's reads of a directory raise."""
-        if error.code not in _NO_OBJECT or not self.key:
+        if error.code not in NO_OBJECT_CODES or not self.key:
             return
         try:
             directory = await self._has_children(request)

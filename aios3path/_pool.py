@@ -30,6 +30,7 @@ from botocore.handlers import add_expect_header
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
 from ._client import S3Client
+from ._concurrency import start_cleanup
 from ._config import ClientSettings
 from ._http import close_socket_without_io
 from ._lean import LeanClient
@@ -100,6 +101,14 @@ async def _new_session(settings: ClientSettings) -> AioSession:
     return session
 
 
+def _let_go(client: S3Client) -> None:
+    """Drop ``client`` without I/O (its loop is gone, we are a fork, or closing it failed):
+    the lean path forgets its connections and the aiobotocore client's session is marked
+    closed."""
+    client.forget()
+    _silence(client.botocore)
+
+
 def _silence(client: Any) -> None:
     """Mark a client's HTTP session closed without I/O (its loop is gone or we are a fork)."""
     try:
@@ -131,7 +140,6 @@ class _LoopClients:
         )
         #: The clients not closed yet (those of settings gone are closed by :meth:`retire`).
         self.live: set[S3Client] = set()
-        self.retiring: set[asyncio.Task[None]] = set()
         self.creating: dict[ClientSettings, asyncio.Future[S3Client]] = {}
         self.guard: AsyncGenerator[None, None] | None = None
         self.forgotten = False
@@ -179,9 +187,7 @@ class _LoopClients:
         if client not in self.live:
             return  # closed with all the others already
         self.live.discard(client)
-        task = self.loop.create_task(_close_quietly(client))
-        self.retiring.add(task)
-        task.add_done_callback(self.retiring.discard)
+        start_cleanup(_close_quietly(client))
 
     async def _create(self, settings: ClientSettings) -> S3Client:
         session = settings.aio_session
@@ -211,8 +217,7 @@ class _LoopClients:
             try:
                 await client.aclose()
             except Exception:  # a client that fails to close must not keep others open
-                client.forget()
-                _silence(client.botocore)
+                _let_go(client)
         self._finish_guard()
 
     def forget(self) -> None:
@@ -220,8 +225,7 @@ class _LoopClients:
         self.forgotten = True
         _pools.pop(self.loop, None)
         for client in self.live:
-            client.forget()
-            _silence(client.botocore)
+            _let_go(client)
         self.live = set()
         self.clients = weakref.WeakKeyDictionary()
         self._finish_guard()
@@ -237,8 +241,7 @@ async def _close_quietly(client: S3Client) -> None:
     try:
         await client.aclose()
     except Exception:  # nobody waits for it: let go of its sockets without I/O instead
-        client.forget()
-        _silence(client.botocore)
+        _let_go(client)
 
 
 def _retire_later(entry: weakref.ReferenceType[_LoopClients], client: S3Client) -> None:
@@ -250,8 +253,7 @@ def _retire_later(entry: weakref.ReferenceType[_LoopClients], client: S3Client) 
         clients.loop.call_soon_threadsafe(clients.retire, client)
     except RuntimeError:  # its loop closed meanwhile: nothing can be sent any more
         clients.live.discard(client)
-        client.forget()
-        _silence(client.botocore)
+        _let_go(client)
 
 
 def _drive_to_end(guard: AsyncGenerator[None, None]) -> None:

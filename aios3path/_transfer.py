@@ -33,7 +33,7 @@ import aiofiles
 import aiofiles.os
 
 from . import _s3
-from ._concurrency import map_bounded, run_cleanup
+from ._concurrency import map_bounded, run_cleanup, start_cleanup
 from ._copy import multipart_upload
 from ._errors import S3ValueError
 from ._file import (
@@ -98,14 +98,9 @@ async def _aiofiles_open(path: str, mode: Any) -> Any:
     return await aiofiles.open(path, mode)
 
 
-_CLOSING: set[asyncio.Future[Any]] = set()
-
-
 def _close_opened(opening: asyncio.Future[Any]) -> None:
     if not opening.cancelled() and opening.exception() is None:
-        closing = asyncio.ensure_future(opening.result().close())
-        _CLOSING.add(closing)
-        closing.add_done_callback(_CLOSING.discard)
+        start_cleanup(opening.result().close())
 
 
 async def _read_start(

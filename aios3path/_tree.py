@@ -10,7 +10,7 @@ from typing import Any
 from . import _s3
 from ._concurrency import map_bounded
 from ._copy import copy_object
-from ._errors import S3Error, S3FileNotFoundError
+from ._errors import NO_OBJECT_CODES, S3Error, S3FileNotFoundError
 from ._listing import iter_pages
 from ._target import Target
 
@@ -95,12 +95,8 @@ async def delete_moved_object(source: Target, etag: str | None, target_uri: str)
                 "DeleteObject",
                 not_deleted=[source.key],
             ) from error
-        elif error.code not in _GONE and error.code != "PreconditionFailed":
+        elif error.code not in NO_OBJECT_CODES and error.code != "PreconditionFailed":
             raise
-
-
-#: The codes of a conditional delete whose key no longer exists (the move's aim, reached).
-_GONE = frozenset({"NoSuchKey", "NotFound", "404"})
 
 
 async def _still_there(source: Target, key: str) -> bool:
@@ -138,7 +134,7 @@ async def delete_moved_keys(
         failures += await _s3.delete_objects(
             source.client, source.uri, source.bucket, unsupported, source.params
         )
-    failures = [f for f in failures if f.code not in _GONE]
+    failures = [f for f in failures if f.code not in NO_OBJECT_CODES]  # gone: the aim
     changed = [f.key for f in failures if f.code == "PreconditionFailed"]
     if changed:
         there = await map_bounded(
