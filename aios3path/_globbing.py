@@ -2,7 +2,9 @@
 
 The longest literal part of the pattern, including the literal start of the first wildcard
 segment, is sent as ``Prefix``; a pattern one segment deep lists with ``Delimiter="/"``; a deeper
-one (or one with ``**``) makes one flat listing of the narrowed prefix. Listed keys arrive in
+one (or one with ``**``) makes one flat listing of the narrowed prefix. Folding case, the leading
+literal segments are found one ``Delimiter="/"`` listing per level instead (``logs`` may be
+``LOGS/`` or ``Logs/``), and only characters without case narrow a ``Prefix``. Listed keys arrive in
 lexicographic order, so the "directories" implied by deeper keys are yielded once each while
 remembering only the current chain of directories, never the whole listing.
 """
@@ -13,11 +15,13 @@ import os
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ._glob import compile_full_match, has_magic
+from ._listing import iter_pages
 from ._pure import PureS3Path, pattern_string
 from ._s3 import ListPage
+from ._target import Target
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,14 @@ class GlobPlan:
     #: final ``**``, which "directories" also match, since ``**`` matches zero segments there
     #: (Python 3.13's ``glob("*/**")`` yields each directory ``d`` as well as what is below it).
     dir_matcher: re.Pattern[str] | None = None
+    #: Folding case: the leading literal segments, whose spellings in the bucket must be listed
+    #: (one level each) before ``base`` is known; ``rebased`` then plans each spelling found.
+    folded_dirs: tuple[str, ...] = ()
+
+    def rebased(self, base: str) -> GlobPlan:
+        """This plan below ``base``: a directory found for :attr:`folded_dirs`."""
+        head = self.list_prefix[len(self.base) :]
+        return replace(self, base=base, list_prefix=base + head, folded_dirs=())
 
 
 def plan_glob(
@@ -71,15 +83,18 @@ def plan_glob(
             raise ValueError(f"Invalid pattern {pattern!r}: '..' has no meaning in S3 keys")
     fold_case = case_sensitive is False
     literal = 0
-    if not fold_case:
-        while literal < len(segments) - 1 and not has_magic(segments[literal]):
-            literal += 1
-    base = directory_prefix + "".join(s + "/" for s in segments[:literal])
+    while literal < len(segments) - 1 and not has_magic(segments[literal]):
+        literal += 1
     rest = segments[literal:]
-    head = "" if fold_case else _literal_head(rest[0])
+    head = _literal_head(rest[0])
+    if fold_case:
+        base, head = directory_prefix, caseless_head(head)
+    else:
+        base = directory_prefix + "".join(s + "/" for s in segments[:literal])
     recursive = "**" in rest
     flags = re.IGNORECASE if fold_case else 0
     return GlobPlan(
+        folded_dirs=segments[:literal] if fold_case else (),
         base=base,
         list_prefix=base + head,
         delimiter=None if recursive or len(rest) > 1 else "/",
@@ -114,6 +129,42 @@ def _literal_head(segment: str) -> str:
         if c in "*?[":
             return segment[:i]
     return segment
+
+
+def caseless_head(text: str) -> str:
+    """The start of ``text`` that case folding cannot change: ASCII characters other than letters.
+
+    (Python's case-insensitive matching also pairs some non-ASCII characters with ASCII letters,
+    ``K`` with the Kelvin sign, so only ASCII non-letters are safe to send as a ``Prefix``.)
+    """
+    for i, c in enumerate(text):
+        if not c.isascii() or c.isalpha():
+            return text[:i]
+    return text
+
+
+async def folded_bases(target: Target, plan: GlobPlan) -> list[str]:
+    """Every spelling of ``plan.folded_dirs`` below ``plan.base`` as a directory prefix.
+
+    One ``Delimiter="/"`` listing per level and spelling found: ``logs/2024`` folding case
+    lists the base's subdirectories, keeps ``LOGS/`` and ``logs/``, then lists each of them.
+    """
+    bases = [plan.base]
+    for segment in plan.folded_dirs:
+        matcher = compile_full_match(segment, re.IGNORECASE)
+        found: list[str] = []
+        for base in bases:
+            async for page in iter_pages(
+                target.client,
+                target.uri,
+                target.bucket,
+                base + caseless_head(segment),
+                delimiter="/",
+                params=target.params,
+            ):
+                found.extend(p for p in page.prefixes if matcher.fullmatch(p[len(base) : -1]))
+        bases = found
+    return bases
 
 
 def page_keys(page: ListPage) -> list[str]:

@@ -10,6 +10,7 @@ is ahead of the caller.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any
 
@@ -73,6 +74,32 @@ async def iter_pages(
     finally:
         if upcoming is not None:
             await _discard(upcoming)
+
+
+async def iter_children(pages: AsyncIterator[ListPage], prefix: str) -> AsyncIterator[list[str]]:
+    """The keys of the children listed in each ``Delimiter="/"`` page under ``prefix``.
+
+    Per page, the directories (common prefixes, without their ``/``) come first, then the
+    objects; the directory's own marker (``prefix``) is left out. A name that is both an object
+    and a directory (``x`` and keys below ``x/``) is one child, given once: on the same page, or
+    pages apart (``x`` < ``x-1`` < ``x/`` in key order), where the objects given since wait
+    until the listing has passed their ``/``.
+    """
+    given: deque[str] = deque()  # objects given, in key order, whose directory may still come
+    given_set: set[str] = set()
+    async for page in pages:
+        directories = [p[:-1] for p in page.prefixes]
+        children = [d for d in directories if d not in given_set]
+        listed = set(directories)
+        objects = [e.key for e in page.objects if e.key != prefix and e.key not in listed]
+        children.extend(objects)
+        given.extend(objects)
+        given_set.update(objects)
+        last_object = page.objects[-1].key if page.objects else ""
+        end = max(page.prefixes[-1] if page.prefixes else "", last_object)
+        while given and given[0] + "/" <= end:
+            given_set.discard(given.popleft())
+        yield children
 
 
 async def _discard(upcoming: asyncio.Future[PendingPage]) -> None:

@@ -26,8 +26,8 @@ from ._errors import (
     S3FileNotFoundError,
     make_error,
 )
-from ._globbing import glob_relative, plan_glob
-from ._listing import iter_pages
+from ._globbing import folded_bases, glob_relative, plan_glob
+from ._listing import iter_children, iter_pages
 from ._pool import get_client
 from ._pure import PureS3Path, PureVersionedS3Path, pattern_string
 from ._stat import StatResult
@@ -312,27 +312,19 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             yield [make(name, "") for name in names]
             return
         request = await self._request()
-        prefix = self._directory_prefix
-        async for page in iter_pages(
-            request.client,
-            request.uri,
-            request.bucket,
-            prefix,
-            delimiter="/",
-            params=request.params,
-        ):
-            bucket = request.bucket
-            children = [make(bucket, p[:-1]) for p in page.prefixes]
-            children.extend(
-                make(bucket, entry.key) for entry in page.objects if entry.key != prefix
-            )
-            yield children
+        prefix, bucket = self._directory_prefix, request.bucket
+        pages = iter_pages(
+            request.client, request.uri, bucket, prefix, delimiter="/", params=request.params
+        )
+        async for keys in iter_children(pages, prefix):
+            yield [make(bucket, key) for key in keys]
 
     async def iterdir(self: _P) -> AsyncIterator[_P]:
         """The paths directly below this one, listed lazily one page at a time.
 
         Sub-"directories" (common prefixes) come first in each page, then objects; the marker
-        object of the directory itself (``dir/``) is skipped. ``/`` lists the buckets. A missing
+        object of the directory itself (``dir/``) is skipped, and a name that is both an object
+        and a directory (``x`` and ``x/...``) comes once. ``/`` lists the buckets. A missing
         prefix yields nothing; a missing bucket raises ``FileNotFoundError``.
         """
         async for page in self._iterdir_pages():
@@ -515,18 +507,23 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             raise ValueError("glob needs a bucket: s3:// (the root) lists buckets, use iterdir()")
         plan = plan_glob(self._directory_prefix, pattern, case_sensitive=case_sensitive)
         request = await self._request()
-        pages = iter_pages(
-            request.client,
-            request.uri,
-            request.bucket,
-            plan.list_prefix,
-            delimiter=plan.delimiter,
-            params=request.params,
-        )
         make = self._listing_maker()
-        bucket, base = request.bucket, plan.base
-        async for relatives in glob_relative(plan, pages):
-            yield [make(bucket, base + r if r else base[:-1]) for r in relatives]
+        bucket = request.bucket
+        plans = [plan]
+        if plan.folded_dirs:
+            plans = [plan.rebased(base) for base in await folded_bases(request, plan)]
+        for plan in plans:
+            pages = iter_pages(
+                request.client,
+                request.uri,
+                bucket,
+                plan.list_prefix,
+                delimiter=plan.delimiter,
+                params=request.params,
+            )
+            base = plan.base
+            async for relatives in glob_relative(plan, pages):
+                yield [make(bucket, base + r if r else base[:-1]) for r in relatives]
 
     async def glob(
         self: _P,
@@ -625,8 +622,9 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         """pathlib's ``walk``: ``(dirpath, dirnames, filenames)`` for this "directory" and below.
 
         One ``Delimiter="/"`` listing per directory. Top-down (the default), editing
-        ``dirnames`` in place prunes the walk; bottom-up yields children first. A missing top
-        (or any listing error) goes to ``on_error`` if given, else is ignored, as in pathlib.
+        ``dirnames`` in place prunes the walk; bottom-up yields children first. A missing top,
+        a directory gone by the time the walk gets to it, or any listing error goes to
+        ``on_error`` if given, else is ignored, as in pathlib.
 
         The names are strings, and ``dirpath / name`` parses a string as the constructor does:
         a key's own ``.``, ``..`` or empty segment (``d/.``, ``d/../x``) is not kept. Paths of
@@ -642,11 +640,14 @@ class AsyncS3Path(NoLocalFilesystemMixin):
                 continue
             try:
                 dirnames, filenames, found = await item._scan()
-                if item is self and not found and self.key:
-                    if await self._head_or_none(await self._request()) is not None:
+                if not found and item.key:
+                    # Below the top, a directory gone since its parent was listed (or a name
+                    # added to dirnames): pathlib reports it too.
+                    top = item is self
+                    if top and await self._head_or_none(await self._request()) is not None:
                         raise NotADirectoryError(f"{self._uri}: is an object, not a directory")
                     raise make_error(
-                        S3FileNotFoundError, self._uri, "no such directory", "ListObjectsV2"
+                        S3FileNotFoundError, item._uri, "no such directory", "ListObjectsV2"
                     )
             except OSError as error:
                 if on_error is not None:

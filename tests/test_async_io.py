@@ -215,6 +215,27 @@ async def test_iterdir_lists_one_level_skipping_the_marker(
     assert [p.name async for p in bucket.iterdir()] == ["d", "d2"]
 
 
+async def test_iterdir_gives_a_name_that_is_object_and_directory_once(
+    bucket: AsyncS3Path, boto3_client: Any
+) -> None:
+    for key in ["d/x", "d/x/inner", "d/y"]:
+        put(boto3_client, bucket.bucket, key, "x")
+    assert [p.name async for p in (bucket / "d").iterdir()] == ["x", "y"]
+
+
+async def test_iterdir_gives_once_an_object_and_directory_listed_pages_apart(
+    bucket: AsyncS3Path,
+) -> None:
+    # Keys sort "x" < "x-0000" < ... < "x-0998" < "x/": the object "x" and 999 others fill the
+    # first page of 1,000, the directory "x/" comes on the second.
+    await _make_many(bucket, "p", 999, name="x-{:04d}")
+    await (bucket / "p" / "x").write_bytes(b"file")
+    await (bucket / "p" / "x" / "inner").write_bytes(b"below")
+    names = [p.name async for p in (bucket / "p").iterdir()]
+    assert len(names) == 1000
+    assert names.count("x") == 1
+
+
 async def test_iterdir_of_root_lists_buckets(bucket: AsyncS3Path) -> None:
     buckets = [p async for p in AsyncS3Path("/").iterdir()]
     assert bucket in buckets
@@ -246,14 +267,14 @@ async def test_iterdir_pages_through_10000_keys_lazily(
     assert counter.count("ListObjectsV2") == 10
 
 
-async def _make_many(bucket: AsyncS3Path, prefix: str, count: int) -> None:
+async def _make_many(bucket: AsyncS3Path, prefix: str, count: int, name: str = "k{:05d}") -> None:
     import asyncio
 
     semaphore = asyncio.Semaphore(64)
 
     async def one(i: int) -> None:
         async with semaphore:
-            await (bucket / prefix / f"k{i:05d}").write_bytes(b"")
+            await (bucket / prefix / name.format(i)).write_bytes(b"")
 
     await asyncio.gather(*(one(i) for i in range(count)))
 

@@ -660,6 +660,29 @@ async def test_a_deep_pattern_makes_one_flat_listing_of_the_narrowed_prefix(
     assert counter.count() == 1
 
 
+async def test_folding_case_lists_the_literal_directories_level_by_level(
+    counter: CountingProxy, tree_bucket: str
+) -> None:
+    # "data" may be spelt "Data" or "DATA": the tree's top level is listed (one level, not every
+    # key below it), then each spelling found, with its literal case-free start as the prefix.
+    base = AsyncS3Path("/", tree_bucket, "tree")
+    found = [p.key async for p in base.glob("DATA/*.txt", case_sensitive=False)]
+    assert sorted(found) == ["tree/Data/File.TXT", "tree/data/file.txt"]
+    queries = _listings(counter)
+    assert [(q["prefix"], q["delimiter"]) for q in queries] == [
+        ("tree/", "/"),
+        ("tree/Data/", "/"),
+        ("tree/data/", "/"),
+    ]
+    counter.clear()
+    found = [p.key async for p in base.glob("LOGS/2024-*/app.LOG", case_sensitive=False)]
+    assert sorted(found) == ["tree/logs/2024-01/app.log", "tree/logs/2024-02/app.log"]
+    assert [(q["prefix"], q.get("delimiter")) for q in _listings(counter)] == [
+        ("tree/", "/"),
+        ("tree/logs/2024-", None),
+    ]
+
+
 def test_the_sync_api_sends_the_same_single_listing(
     counter: CountingProxy, tree_bucket: str
 ) -> None:

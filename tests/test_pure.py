@@ -1033,6 +1033,11 @@ MATCH_PATTERNS = [
 ]
 
 
+#: Where one Python's ``match`` differs from 3.13's (which aios3path follows on every Python):
+#: 3.12 matches the empty path ``.`` against ``**``; 3.11 and 3.13 do not.
+_PATHLIB_3_13_MATCH = {(".", "**"): False}
+
+
 def _root_reaching(path: str, pattern: str) -> bool:
     """A relative pattern with as many segments as the absolute path, root included.
 
@@ -1052,7 +1057,9 @@ def test_match_agrees_with_pathlib(pattern: str) -> None:
     for text in MATCH_PATHS:
         if _root_reaching(text, pattern):
             continue
-        expected = pathlib.PurePosixPath(text).match(pattern)
+        expected = _PATHLIB_3_13_MATCH.get(
+            (text, pattern), pathlib.PurePosixPath(text).match(pattern)
+        )
         assert PureS3Path(text).match(pattern) is expected, (text, pattern)
 
 

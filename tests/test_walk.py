@@ -300,6 +300,24 @@ async def test_walking_an_object_reports_not_a_directory_like_pathlib(
     assert len(errors) == 1 and isinstance(errors[0], NotADirectoryError)
 
 
+async def test_a_directory_missing_when_reached_goes_to_on_error_like_pathlib(
+    run_walk: Walker, tree_bucket: str, local_tree: Path
+) -> None:
+    def add_missing(relative: str, dirnames: list[str]) -> None:
+        if relative == "dir1":
+            dirnames.append("gone")
+
+    local_errors: list[OSError] = []
+    for dirpath, dirnames, _ in os.walk(local_tree / "dir1", onerror=local_errors.append):
+        add_missing("dir1" if Path(dirpath) == local_tree / "dir1" else "", dirnames)
+    errors: list[OSError] = []
+    found = await run_walk(tree_bucket, "top", on_error=errors.append, prune=add_missing)
+    assert "dir1/gone" not in [d for d, _, _ in found]
+    assert [type(e) for e in local_errors] == [FileNotFoundError]
+    assert [type(e) for e in errors] == [S3FileNotFoundError]
+    assert f"s3://{tree_bucket}/top/dir1/gone" in str(errors[0])
+
+
 # -- S3-only shapes -----------------------------------------------------------------------------
 
 
