@@ -686,7 +686,7 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         ):
             raise ValueError(f"cannot move or copy {self._uri} into itself ({destination._uri})")
         copied = await transfer_prefix(
-            source, dest, source_prefix, target_prefix, delete_source=delete_source
+            source.plain(), dest, source_prefix, target_prefix, delete_source=delete_source
         )
         if not copied:
             raise make_error(
@@ -1147,8 +1147,13 @@ class AsyncVersionedS3Path(PureVersionedS3Path, AsyncS3Path):
     """One version of an object: ``AsyncVersionedS3Path("/b/k", version_id="...")``.
 
     ``stat``, ``exists``, ``is_file``, ``read_bytes``/``read_text``, ``open`` for reading and
-    ``get_presigned_url`` address that exact version. Writes, ``unlink`` and ``rename`` act on
-    the plain key, as in s3path (``unlink`` adds a delete marker, it never destroys a version).
+    ``get_presigned_url`` address that exact version, and so do ``copy`` and ``download_to``.
+    Writes and ``unlink`` act on the plain key, as in s3path: with versioning enabled,
+    ``unlink`` adds a delete marker and never destroys a version (with versioning suspended,
+    S3 removes the ``null`` version). ``rename`` copies this version and then deletes the plain
+    key only while its current object has the same content: a different current object is
+    kept (:class:`S3TransferError` names it). A versioned "directory" copies and moves the keys
+    below it.
     Listings below a versioned path yield plain :class:`AsyncS3Path` objects.
     """
 

@@ -290,7 +290,8 @@ class S3Path(NoLocalFilesystemMixin):
 class VersionedS3Path(PureVersionedS3Path, S3Path):
     """One version of an object, synchronous (s3path's ``VersionedS3Path``).
 
-    Reads, ``stat`` and ``exists`` address that version; writes and deletes the plain key.
+    Reads, ``stat``, ``exists`` and copies address that version; writes and deletes the plain
+    key (a rename deletes it only while its current object has this version's content).
     """
 
     __slots__ = ()

@@ -49,6 +49,15 @@ class Target:
         resolved = replace(self.resolved, parameters=parameters)
         return Target(self.client, resolved, self.bucket, self.key, self.uri)
 
+    def plain(self) -> Target:
+        """The same target without a ``VersionId``: the key's current object."""
+        if "VersionId" not in self.resolved.parameters:
+            return self
+        parameters = dict(self.resolved.parameters)
+        del parameters["VersionId"]
+        resolved = replace(self.resolved, parameters=MappingProxyType(parameters))
+        return Target(self.client, resolved, self.bucket, self.key, self.uri)
+
     def at(self, key: str) -> Target:
         """The same bucket and settings, for another key."""
         return Target(self.client, self.resolved, self.bucket, key, f"s3://{self.bucket}/{key}")

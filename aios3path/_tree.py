@@ -58,15 +58,6 @@ def raise_for_failures(uri: str, failures: Sequence[_s3.DeleteFailure], deleted:
     )
 
 
-def _conditional(source: Target) -> bool:
-    """Whether deletes of ``source``'s moved objects can be made conditional on their ETag.
-
-    Not for a versioned path: its delete acts on the plain key, whose current object is not
-    the version that was copied (and S3 refuses ``If-Match`` next to a ``VersionId``).
-    """
-    return "VersionId" not in source.params
-
-
 async def delete_moved_object(source: Target, etag: str | None, target_uri: str) -> None:
     """Delete the object ``source`` after it was copied to ``target_uri`` (a move's last step).
 
@@ -75,8 +66,13 @@ async def delete_moved_object(source: Target, etag: str | None, target_uri: str)
     ``not_deleted`` names the key). A source deleted meanwhile by someone else is fine: it is
     gone, as the move wanted. A store that does not implement conditional deletes (answering
     ``NotImplemented``) gets a plain delete; one that ignores the condition deletes as before.
+
+    A versioned source's delete acts on the plain key, on the same condition: the key is
+    deleted only while its current object has the copied version's content.
     """
-    if_match = etag if etag and _conditional(source) else None
+    versioned = "VersionId" in source.params
+    source = source.plain()
+    if_match = etag or None
     delete = _s3.delete_object
     try:
         await delete(
@@ -88,9 +84,14 @@ async def delete_moved_object(source: Target, etag: str | None, target_uri: str)
         if error.code == "NotImplemented":
             await delete(source.client, source.uri, source.bucket, source.key, source.params)
         elif error.code == "PreconditionFailed" and await _still_there(source, source.key):
+            why = (
+                "its current object is another version, and is kept"
+                if versioned
+                else "it was written again during the move, so it holds newer data than the "
+                "copy, and is kept"
+            )
             raise S3TransferError(
-                f"{source.uri}: copied to {target_uri} but not deleted: it was written again "
-                "during the move, so it holds newer data than the copy, and is kept",
+                f"{source.uri}: copied to {target_uri} but not deleted: {why}",
                 error.response,
                 "DeleteObject",
                 not_deleted=[source.key],
@@ -122,12 +123,10 @@ async def delete_moved_keys(
     ``PreconditionFailed``). Keys deleted meanwhile by someone else are not failures. Keys a store
     refuses to delete conditionally (``NotImplemented``) are deleted without the condition.
     """
-    conditions = etags if _conditional(source) else {}
+    source = source.plain()
     failures = await _s3.delete_objects(
-        source.client, source.uri, source.bucket, list(etags), source.params, etags=conditions
+        source.client, source.uri, source.bucket, list(etags), source.params, etags=etags
     )
-    if not conditions:
-        return failures
     unsupported = [f.key for f in failures if f.code == "NotImplemented"]
     if unsupported:
         failures = [f for f in failures if f.code != "NotImplemented"]

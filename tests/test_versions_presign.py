@@ -16,6 +16,7 @@ from aios3path import (
     PureS3Path,
     PureVersionedS3Path,
     S3Path,
+    S3TransferError,
     VersionedS3Path,
     register_configuration_parameter,
 )
@@ -119,16 +120,46 @@ async def test_copying_a_version_makes_a_plain_path_to_the_copy(
     assert type(from_str) is AsyncS3Path and await from_str.read_text() == "v1"
 
 
-async def test_moving_an_older_version_copies_it_and_leaves_a_delete_marker(
+async def test_moving_an_older_version_copies_it_and_keeps_the_newer_current_object(
     versions: tuple[AsyncS3Path, list[str]], boto3_client: Any
 ) -> None:
-    """As unlink does: the move's delete acts on the plain key, keeping every version."""
+    """The move's delete acts on the plain key, and only while it holds the copied content:
+    hiding (or, with versioning suspended, destroying) the newer current object would lose it."""
     path, ids = versions
-    moved = await AsyncVersionedS3Path(path, version_id=ids[0]).rename(path.with_name("v1.txt"))
-    assert await moved.read_text() == "v1"
+    old = AsyncVersionedS3Path(path, version_id=ids[0])
+    with pytest.raises(S3TransferError) as raised:
+        await old.rename(path.with_name("v1.txt"))
+    assert raised.value.not_deleted == ["doc.txt"]
+    assert "another version" in str(raised.value)
+    assert await path.with_name("v1.txt").read_text() == "v1"
+    assert await path.read_text() == "v3"
+    listed = boto3_client.list_object_versions(Bucket=path.bucket, Prefix="doc.txt")
+    assert sorted(v["VersionId"] for v in listed["Versions"]) == sorted(ids)
+    assert not listed.get("DeleteMarkers")
+
+
+async def test_moving_the_current_version_moves_it_leaving_a_delete_marker(
+    versions: tuple[AsyncS3Path, list[str]], boto3_client: Any
+) -> None:
+    path, ids = versions
+    moved = await AsyncVersionedS3Path(path, version_id=ids[2]).rename(path.with_name("v3.txt"))
+    assert await moved.read_text() == "v3"
     assert not await path.exists()  # the key's newest entry is now a delete marker
     listed = boto3_client.list_object_versions(Bucket=path.bucket, Prefix="doc.txt")
     assert sorted(v["VersionId"] for v in listed["Versions"]) == sorted(ids)
+
+
+async def test_a_versioned_directory_copies_and_moves_the_keys_below_it(
+    versions: tuple[AsyncS3Path, list[str]],
+) -> None:
+    path, ids = versions
+    await (path.parent / "dir" / "a.txt").write_text("a")
+    directory = AsyncVersionedS3Path(path.parent / "dir", version_id=ids[0])
+    copied = await directory.copy(path.parent / "copied")
+    assert await (copied / "a.txt").read_text() == "a"
+    moved = await directory.rename(path.parent / "moved")
+    assert await (moved / "a.txt").read_text() == "a"
+    assert not await (path.parent / "dir" / "a.txt").exists()
 
 
 def test_sync_versioned_paths(versions: tuple[AsyncS3Path, list[str]]) -> None:
