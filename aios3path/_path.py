@@ -37,7 +37,7 @@ from ._tree import (
     delete_moved_keys,
     delete_moved_object,
     delete_prefix,
-    raise_for_failures,
+    raise_transfer_failures,
     transfer_prefix,
 )
 from ._unsupported import NoLocalFilesystemMixin
@@ -671,7 +671,12 @@ class AsyncS3Path(NoLocalFilesystemMixin):
         source_key = self._require_key()
         destination._require_key()
         if destination.bucket == self.bucket and destination.key == source_key:
-            return destination  # the same key (however the path was spelt): nothing to do
+            # The same key (however the path was spelt): nothing to do, if it is there.
+            if not await self.exists():
+                raise make_error(
+                    S3FileNotFoundError, self._uri, "no such object or directory", "HeadObject"
+                )
+            return destination
         source = await self._request()
         head = await self._file_head(source)
         dest = await destination._request()
@@ -700,8 +705,9 @@ class AsyncS3Path(NoLocalFilesystemMixin):
 
         The keys are all checked before anything is written: one whose name cannot be a local
         file (a ``//``, ``.`` or ``..`` segment, a file that is also a directory, a marker with
-        content) raises ``ValueError`` and nothing moves. A failure part-way leaves the keys not
-        yet downloaded where they were, and no partial local file.
+        content) raises ``ValueError`` and nothing moves. A failure part-way stops the downloads
+        not yet started, leaves the keys not downloaded where they were (and no partial local
+        file), and raises :class:`S3TransferError` saying what moved and what did not.
         """
         local = pathlib.Path(target)
         request = await self._request()
@@ -729,18 +735,53 @@ class AsyncS3Path(NoLocalFilesystemMixin):
             if entry.key.endswith("/"):
                 await aiofiles.os.makedirs(local.joinpath(*names[entry.key]), exist_ok=True)
 
+        failed: dict[str, BaseException] = {}
+        not_deleted: list[str] = []
+        delete_errors: list[BaseException] = []
+        downloaded: set[str] = set()
+        moved = 0
+
         async def fetch(key: str) -> None:
+            if failed:
+                return  # the first failure stops the downloads not yet started
             destination = local.joinpath(*names[key])
-            await aiofiles.os.makedirs(destination.parent, exist_ok=True)
-            await self._listing_type()._from_listing(request.bucket, key).download_to(destination)
+            try:
+                await aiofiles.os.makedirs(destination.parent, exist_ok=True)
+                listed = self._listing_type()._from_listing(request.bucket, key)
+                await listed.download_to(destination)
+            except Exception as error:
+                failed[key] = error
+            else:
+                downloaded.add(key)
 
         for first in range(0, len(entries), DELETE_BATCH):
             batch = [entry.key for entry in entries[first : first + DELETE_BATCH]]
             files = [key for key in batch if not key.endswith("/")]
             await map_bounded(fetch, files, request.transfer.max_concurrency)
-            if delete_source:
-                failures = await delete_moved_keys(request, {key: etags[key] for key in batch})
-                raise_for_failures(request.uri, failures, first + len(batch) - len(failures))
+            # Markers became directories before the downloads began.
+            done = [key for key in batch if key.endswith("/") or key in downloaded]
+            if not delete_source:
+                moved += len(done)
+            elif done:
+                try:
+                    failures = await delete_moved_keys(request, {key: etags[key] for key in done})
+                except Exception as error:  # downloaded: the batch is in both places
+                    delete_errors.append(error)
+                    not_deleted.extend(done)
+                else:
+                    not_deleted.extend(f.key for f in failures)
+                    moved += len(done) - len(failures)
+            if failed or delete_errors:
+                break
+        raise_transfer_failures(
+            request.uri,
+            str(local),
+            delete_source=delete_source,
+            moved=moved,
+            failed=failed,
+            not_deleted=not_deleted,
+            delete_errors=delete_errors,
+        )
         return local
 
     @overload

@@ -203,6 +203,47 @@ class S3TransferError(S3Error):
         )
 
 
+def raise_transfer_failures(
+    source_uri: str,
+    target_uri: str,
+    *,
+    delete_source: bool,
+    moved: int,
+    failed: Mapping[str, BaseException],
+    not_deleted: Sequence[str],
+    delete_errors: Sequence[BaseException] = (),
+) -> None:
+    """Raise :class:`S3TransferError` saying what a prefix copy or move did and did not do
+    (if some key failed to copy, or was copied but not deleted)."""
+    if not failed and not not_deleted:
+        return
+    verb = "moved" if delete_source else "copied"
+    parts = [f"{source_uri}: {verb} {moved} key(s) to {target_uri}"]
+    if failed:
+        shown = ", ".join(f"{k!r} ({e})" for k, e in list(failed.items())[:3])
+        parts.append(
+            f"could not copy {len(failed)} key(s): {shown}; "
+            "keys not yet copied were left at the source"
+        )
+    if not_deleted:
+        parts.append(
+            f"{len(not_deleted)} key(s) were copied but could not be deleted from the "
+            f"source (they are in both places): {list(not_deleted[:5])!r}"
+        )
+    if delete_errors:
+        parts.append(f"deleting sources failed: {delete_errors[0]}")
+    first = next(iter(failed.values()), None) or next(iter(delete_errors), None)
+    response = getattr(first, "response", None)
+    raise S3TransferError(
+        "; ".join(parts),
+        response,
+        "CopyObject" if failed else "DeleteObjects",
+        moved=moved,
+        failed=failed,
+        not_deleted=not_deleted,
+    )
+
+
 async def transfer_prefix(
     source: Target,
     target: Target,
@@ -284,32 +325,15 @@ async def transfer_prefix(
         await asyncio.gather(producer, *workers, return_exceptions=True)
         raise
     await flush_deletes(final=True)
-    if failed or not_deleted:
-        verb = "moved" if delete_source else "copied"
-        parts = [f"{source.uri}: {verb} {moved} key(s) to {target.uri}"]
-        if failed:
-            shown = ", ".join(f"{k!r} ({e})" for k, e in list(failed.items())[:3])
-            parts.append(
-                f"could not copy {len(failed)} key(s): {shown}; "
-                "keys not yet copied were left at the source"
-            )
-        if not_deleted:
-            parts.append(
-                f"{len(not_deleted)} key(s) were copied but could not be deleted from the "
-                f"source (they are in both places): {not_deleted[:5]!r}"
-            )
-        if delete_errors:
-            parts.append(f"deleting sources failed: {delete_errors[0]}")
-        first = next(iter(failed.values()), None) or next(iter(delete_errors), None)
-        response = getattr(first, "response", None)
-        raise S3TransferError(
-            "; ".join(parts),
-            response,
-            "CopyObject" if failed else "DeleteObjects",
-            moved=moved,
-            failed=failed,
-            not_deleted=not_deleted,
-        )
+    raise_transfer_failures(
+        source.uri,
+        target.uri,
+        delete_source=delete_source,
+        moved=moved,
+        failed=failed,
+        not_deleted=not_deleted,
+        delete_errors=delete_errors,
+    )
     return moved
 
 

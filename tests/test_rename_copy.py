@@ -210,6 +210,16 @@ async def test_renaming_onto_itself_keeps_the_object(
     assert keys_of(boto3_client, bucket_name) == ["a"]
 
 
+async def test_renaming_a_missing_path_onto_itself_is_file_not_found(
+    api: Api, bucket_name: str, boto3_client: Any
+) -> None:
+    path = api.path(bucket_name, "missing")
+    for method in ("rename", "replace", "copy"):
+        with pytest.raises(FileNotFoundError, match="missing"):
+            await api.call(path, method, path)
+    assert keys_of(boto3_client, bucket_name) == []
+
+
 async def test_moving_an_object_across_buckets(
     api: Api, bucket_name: str, boto3_client: Any
 ) -> None:

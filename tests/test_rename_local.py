@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from aios3path import AsyncS3Path, S3Path
+from aios3path import AsyncS3Path, S3Path, S3TransferError
 
 from ._helpers import keys_of, put
 
@@ -47,6 +47,29 @@ async def test_renaming_a_prefix_to_a_local_directory_downloads_the_tree(
     assert _files_below(tmp_path) == ["logs/2024/b.txt", "logs/a.txt"]
     assert (tmp_path / "logs" / "2024" / "b.txt").read_text() == "logs/2024/b.txt"
     assert keys_of(boto3_client, bucket.bucket) == ["logs2/keep.txt"]
+
+
+async def test_a_local_prefix_move_failing_part_way_says_what_moved(
+    bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path
+) -> None:
+    keys = [f"logs/f{i}" for i in range(6)]
+    for key in keys:
+        put(boto3_client, bucket.bucket, key, key)
+    (tmp_path / "logs" / "f3").mkdir(parents=True)  # a directory where one file must go
+    with pytest.raises(S3TransferError) as raised:
+        await (bucket / "logs").rename(tmp_path / "logs")
+    error = raised.value
+    assert list(error.failed) == ["logs/f3"]
+    assert isinstance(error.failed["logs/f3"], IsADirectoryError)
+    left = keys_of(boto3_client, bucket.bucket)
+    downloaded = [f"logs/{name}" for name in _files_below(tmp_path / "logs")]
+    # Nothing is lost: every key is still in the bucket or was downloaded (and only then
+    # deleted); the one that failed stays in the bucket.
+    assert "logs/f3" in left
+    assert sorted(left + downloaded) == keys
+    assert error.moved == len(downloaded) == len(keys) - len(left)
+    for key in downloaded:
+        assert (tmp_path / key).read_text() == key
 
 
 def test_sync_move_to_a_local_path_and_a_str_stays_in_s3(
