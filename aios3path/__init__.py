@@ -4,6 +4,8 @@
 synchronous, a drop-in for the ``s3path`` package; ``PureS3Path`` is path arithmetic with no I/O.
 """
 
+from pathlib import Path  # s3path exports it too: `from s3path import Path, S3Path` keeps working
+
 from ._config import (
     ClientSettings,
     ConfigurationSnapshot,
@@ -41,6 +43,7 @@ __all__ = [
     "AsyncVersionedS3Path",
     "ClientSettings",
     "ConfigurationSnapshot",
+    "Path",
     "PureS3Path",
     "PureVersionedS3Path",
     "S3DeleteError",

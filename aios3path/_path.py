@@ -281,8 +281,9 @@ class AsyncS3Path(NoLocalFilesystemMixin):
     async def owner(self, *, follow_symlinks: bool = True) -> str:
         """The display name (or canonical id) of the object's owner.
 
-        A path that is not an object raises :class:`S3OwnerNotFoundError`, both a
-        ``FileNotFoundError`` and a ``KeyError`` (what s3path raised).
+        A key that is not an object raises :class:`S3OwnerNotFoundError`, both a
+        ``FileNotFoundError`` and a ``KeyError`` (what s3path raised); a bucket or ``/``
+        (no key) raises ``ValueError``.
         """
         key = self._require_key()
         request = await self._request()

@@ -38,7 +38,7 @@ def create_app(root: AsyncS3Path) -> web.Application:
         key = request.match_info["key"]
         try:
             file = await (root / key).open("rb")
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):  # a "directory" is no object either
             raise web.HTTPNotFound(text=f"no object {key!r}") from None
         async with file:
             response = web.StreamResponse()

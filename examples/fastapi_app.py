@@ -42,7 +42,7 @@ def create_app(root: AsyncS3Path) -> FastAPI:
     async def download(key: str) -> StreamingResponse:
         try:
             file = await (root / key).open("rb")  # its GET: 404 before any byte is sent
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):  # a "directory" is no object either
             raise HTTPException(status_code=404, detail=f"no object {key!r}") from None
 
         async def body() -> AsyncIterator[bytes]:

@@ -7,7 +7,9 @@ so explicitly::
     python examples/quickstart.py --endpoint-url https://s3.example.com --bucket my-bucket
 
 (credentials and region then come from the usual AWS environment variables and files; the
-example writes under ``aios3path-quickstart/`` in that bucket and removes what it wrote).
+example writes under a fresh ``aios3path-quickstart-<8 hex digits>/`` prefix of that bucket
+and removes it afterwards, also when a step fails). ``AIOS3PATH_ENDPOINT_URL`` can stand in
+for ``--endpoint-url``; ``--bucket`` is needed either way.
 """
 
 from __future__ import annotations
@@ -118,7 +120,10 @@ def main() -> None:
     with ExitStack() as stack:
         if args.endpoint_url:
             if not args.bucket:
-                parser.error("--bucket is required with --endpoint-url (nothing is created)")
+                parser.error(
+                    "--bucket is required with --endpoint-url or AIOS3PATH_ENDPOINT_URL "
+                    "(nothing is created)"
+                )
             register_configuration_parameter(
                 PureS3Path("/"), resource={"endpoint_url": args.endpoint_url}
             )
@@ -134,17 +139,18 @@ def main() -> None:
             created_bucket = True
             print(f"Created bucket s3:/{root_path}")
 
-        asyncio.run(main_async(AsyncS3Path(root_path)))
-        sync_tour(S3Path(root_path))
-
-        root = S3Path(root_path)
-        if created_bucket:
-            root.rmdir()
-            print(f"\nRemoved bucket s3:/{root_path} and everything in it.")
-        elif root.exists():
-            root.rmdir()
-            print(f"\nRemoved s3:/{root_path}/ and everything under it.")
-        configuration_map.reset()
+        try:
+            asyncio.run(main_async(AsyncS3Path(root_path)))
+            sync_tour(S3Path(root_path))
+        finally:
+            root = S3Path(root_path)
+            if created_bucket:
+                root.rmdir()
+                print(f"\nRemoved bucket s3:/{root_path} and everything in it.")
+            elif root.exists():
+                root.rmdir()
+                print(f"\nRemoved s3:/{root_path}/ and everything under it.")
+            configuration_map.reset()
     print("Done.")
 
 

@@ -1,8 +1,9 @@
 """A plain synchronous script using ``S3Path`` (the s3path-compatible API).
 
 It writes and reads text, a CSV file and a JSON document through ``S3Path.open``, uploads a
-large local file with a progress callback (boto3's documented ``ProgressPercentage``, unchanged)
-in concurrent 5 MiB parts, downloads it back, and lists what it made.
+large local file with a progress callback (boto3's documented ``ProgressPercentage``, taught
+to size an ``S3Path`` source too) in concurrent 5 MiB parts, downloads it back, and lists
+what it made.
 
 Run it with ``python examples/sync_script.py``: by default against an embedded moto S3 server;
 set ``AIOS3PATH_ENDPOINT_URL`` (plus AWS credentials in the environment) for a real endpoint

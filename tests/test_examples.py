@@ -60,6 +60,7 @@ async def test_fastapi_example(bucket: AsyncS3Path, boto3_client: Any) -> None:
 
         assert (await client.get("/objects/dir/small.txt")).content == b"small"
         assert (await client.get("/objects/missing")).status_code == 404
+        assert (await client.get("/objects/dir")).status_code == 404  # a "directory"
         listing = await client.get("/list/dir")
         assert listing.json() == {"prefix": "dir", "entries": ["big.bin", "small.txt"]}
         assert (await client.get("/list/")).json()["entries"] == ["dir"]
@@ -87,6 +88,7 @@ async def test_aiohttp_example(bucket: AsyncS3Path, boto3_client: Any) -> None:
 
         assert await (await client.get("/objects/dir/small.txt")).read() == b"small"
         assert (await client.get("/objects/missing")).status == 404
+        assert (await client.get("/objects/dir")).status == 404  # a "directory"
         listing = await (await client.get("/list/dir")).json()
         assert listing == {"prefix": "dir", "entries": ["big.bin", "small.txt"]}
     assert uploads_of(boto3_client, bucket.bucket) == []

@@ -7,6 +7,7 @@ on purpose (README: "Where aios3path differs from s3path"), the difference is as
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -187,3 +188,9 @@ def test_touch_keeps_content_where_s3path_emptied_it(
     bucket, _theirs, ours = both
     ours("/", bucket, "top.txt").touch()
     assert ours("/", bucket, "top.txt").read_text() == "top"
+
+
+def test_pathlib_path_is_exported_as_s3path_does() -> None:
+    """``from s3path import Path, S3Path`` (s3path issue #178) works with aios3path too."""
+    assert aios3path.Path is pathlib.Path
+    assert "Path" in aios3path.__all__
