@@ -278,12 +278,17 @@ def run_glob(request: pytest.FixtureRequest, s3: S3Server) -> GlobRunner:
     return run
 
 
-def _local_glob(root: Path, pattern: str) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.glob(pattern)}
+def _local_glob(root: Path, pattern: str, found: Iterable[Path] | None = None) -> set[str]:
+    if found is None:
+        found = root.glob(pattern)
+    if sys.version_info < (3, 11) and (pattern.endswith("/") or not pattern):
+        # Python 3.10 ignored a trailing "/" (bpo-22276): 3.11+ yield directories only.
+        found = [p for p in found if p.is_dir()]
+    return {p.relative_to(root).as_posix() for p in found}
 
 
 def _local_rglob(root: Path, pattern: str) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob(pattern)}
+    return _local_glob(root, pattern, root.rglob(pattern))
 
 
 def _unique(found: list[str]) -> set[str]:
