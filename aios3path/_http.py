@@ -46,6 +46,11 @@ from ._http_errors import HttpTimeoutError as HttpTimeoutError
 from ._http_errors import StreamPreemptedError as StreamPreemptedError
 from ._http_errors import UnframedStreamError as UnframedStreamError
 
+if sys.version_info >= (3, 11):
+    from asyncio import timeout as _timeout
+else:  # pragma: no cover - Python 3.10
+    from async_timeout import timeout as _timeout  # type: ignore[import-not-found, unused-ignore]
+
 #: Bodies at least this large are received straight into one buffer of their final size.
 _DIRECT_BODY = 64 * 1024
 _SCRATCH = 256 * 1024
@@ -557,15 +562,15 @@ _T = TypeVar("_T")
 
 
 async def _within(awaitable: Awaitable[_T], timeout: float | None) -> _T:
-    """``await awaitable``, raising ``TimeoutError`` after ``timeout`` seconds.
+    """``await awaitable`` in this task, raising ``TimeoutError`` after ``timeout`` seconds.
 
-    On 3.11+ through ``asyncio.timeout``: ``asyncio.wait_for`` before 3.12 can swallow a
-    cancellation that arrives just as the awaitable finishes (3.10 has nothing better).
+    Not ``asyncio.wait_for``: before 3.12 it runs the awaitable as a task of its own (which a
+    loop's shutdown cancels on its own, failing a protected clean-up's connect) and can swallow
+    a cancellation that arrives just as the awaitable finishes. 3.10 has ``async_timeout``
+    (aiohttp's dependency there), which ``asyncio.timeout`` became.
     """
-    if sys.version_info >= (3, 11):
-        async with asyncio.timeout(timeout):
-            return await awaitable
-    return await asyncio.wait_for(awaitable, timeout)
+    async with _timeout(timeout):
+        return await awaitable
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:
