@@ -22,8 +22,9 @@ import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
-from ._concurrency import is_protected
+from ._concurrency import is_protected, start_cleanup
 from ._pool import close_loop_clients
+from ._workers import LastingExecutor
 
 _T = TypeVar("_T")
 _U = TypeVar("_U")
@@ -46,6 +47,8 @@ class _Runner:
                 _after_shutdown()
             if self._loop is None:
                 loop = asyncio.new_event_loop()
+                # Its blocking work (checksums, local files) goes on at exit too.
+                loop.set_default_executor(LastingExecutor())
                 ready = threading.Event()
                 thread = threading.Thread(
                     target=self._serve, args=(loop, ready), name="aios3path-runner", daemon=True
@@ -82,9 +85,9 @@ class _Runner:
             return future.result()
         except BaseException as error:
             future.cancel()
-            if _interpreter_exiting() and threading.current_thread().daemon:
-                # Failed for the exit (cancelled by the shutdown, or refused a worker thread
-                # by an executor already shut down): end as daemon threads do, quietly.
+            if self._shut_down and threading.current_thread().daemon:
+                # The exit's shutdown began while this call ran (it failed for that: cancelled,
+                # or its clients closed): end as daemon threads do, quietly.
                 threading.Event().wait()
             if self._shut_down and isinstance(error, concurrent.futures.CancelledError):
                 _after_shutdown()  # cancelled by the shutdown, not by its caller
@@ -120,12 +123,6 @@ class _Runner:
         if self._loop is not None:
             self._abandoned.append(self._loop)
         self._loop = self._thread = None
-
-
-def _interpreter_exiting() -> bool:
-    """True once the main thread has finished: the interpreter is on its way out (its
-    executors are shut down, then the atexit handlers run, this module's shutdown among them)."""
-    return _runner.shut_down or not threading.main_thread().is_alive()
 
 
 def _after_shutdown() -> None:
@@ -197,7 +194,14 @@ def iterate_pages(pages: AsyncIterator[list[_T]], convert: Callable[[_T], _U]) -
             for item in page:
                 yield convert(item)
     finally:
-        if not finished and _runner._loop is not None:
+        loop = _runner._loop
+        if finished or loop is None:
+            pass
+        elif on_runner_thread():
+            # Abandoned and collected on the loop's own thread (the garbage collector runs
+            # wherever it is triggered): close the listing there, later, on its own.
+            loop.call_soon(start_cleanup, _close(pages))
+        else:
             _runner.run(_close(pages))
 
 

@@ -47,6 +47,34 @@ def test_sync_iteration_can_stop_early(sync_bucket: S3Path, boto3_client: Any) -
     assert first.name == "k0"
 
 
+def test_an_abandoned_iterator_collected_on_the_runner_thread_closes_quietly(
+    sync_bucket: S3Path, boto3_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The garbage collector finalizes a generator in whichever thread it runs: on the loop's
+    own thread, the listing cannot be closed by waiting for that loop."""
+    for i in range(3):
+        put(boto3_client, sync_bucket.bucket, f"k{i}", "x")
+    iterator = sync_bucket.iterdir()
+    next(iterator)
+    loop = _runner._runner.loop()
+    errors: list[BaseException] = []
+
+    def finalize_here() -> None:
+        try:
+            iterator.close()
+        except BaseException as error:  # pragma: no cover - what the test guards against
+            errors.append(error)
+
+    asyncio.run_coroutine_threadsafe(_call(finalize_here), loop).result(10)
+    assert errors == []
+    assert "Exception ignored" not in capsys.readouterr().err
+    assert [p.name for p in sync_bucket.iterdir()] == ["k0", "k1", "k2"]  # the loop still works
+
+
+async def _call(function: Any) -> None:
+    function()
+
+
 def test_sync_methods_keep_docstrings_and_names() -> None:
     assert S3Path.read_text.__name__ == "read_text"
     assert S3Path.exists.__doc__ == AsyncS3Path.exists.__doc__

@@ -324,3 +324,81 @@ def test_a_call_after_the_exit_shutdown_says_so(s3_server: S3Server, bucket_name
         "late: aios3path's background event loop has shut down: the interpreter is exiting",
     ]
     assert result.stderr == ""
+
+
+def test_a_big_writer_left_open_at_exit_completes_its_object(
+    s3_server: S3Server, bucket_name: str, sync_bucket: S3Path
+) -> None:
+    """Its parts' checksums need worker threads, which concurrent.futures refuses to every
+    ThreadPoolExecutor once the main thread has ended: the object used to be lost."""
+    script = f"""
+        from aios3path import PureS3Path, S3Path, register_configuration_parameter
+        register_configuration_parameter(PureS3Path("/"), resource={s3_server.client_settings()!r})
+        big = S3Path("/{bucket_name}/big.bin").open("wb")
+        big.write(b"x" * (12 << 20))
+    """
+    result = _run_exiting(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert (sync_bucket / "big.bin").stat().st_size == 12 << 20
+
+
+def test_a_thread_outliving_the_main_thread_still_transfers(
+    s3_server: S3Server, bucket_name: str, sync_bucket: S3Path, tmp_path: Path
+) -> None:
+    """A non-daemon thread keeps the interpreter alive after the main thread returned; its big
+    writes, uploads and downloads (which use worker threads) work as before."""
+    local = tmp_path / "downloaded.txt"
+    script = f"""
+        import threading, time
+        from aios3path import PureS3Path, S3Path, register_configuration_parameter
+        register_configuration_parameter(PureS3Path("/"), resource={s3_server.client_settings()!r})
+        root = S3Path("/{bucket_name}")
+        (root / "small.txt").write_text("hello")
+        main = threading.main_thread()
+
+        def later():
+            main.join()
+            (root / "big.bin").write_bytes(b"x" * (12 << 20))
+            (root / "small.txt").download_to({str(local)!r})
+            (root / "uploaded.txt").upload_from({str(local)!r})
+            print("done", flush=True)
+
+        threading.Thread(target=later).start()
+    """
+    result = _run_exiting(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "done\n"
+    assert (sync_bucket / "big.bin").stat().st_size == 12 << 20
+    assert (sync_bucket / "uploaded.txt").read_text() == "hello"
+
+
+def test_a_daemon_threads_errors_still_raise_after_the_main_thread_ended(
+    s3_server: S3Server, bucket_name: str
+) -> None:
+    """Only calls the exit's shutdown ended are swallowed (the thread waits for the end, as
+    daemon threads do); while a non-daemon thread keeps the interpreter running, a missing key
+    is FileNotFoundError as ever."""
+    script = f"""
+        import threading
+        from aios3path import PureS3Path, S3Path, register_configuration_parameter
+        register_configuration_parameter(PureS3Path("/"), resource={s3_server.client_settings()!r})
+        main, checked = threading.main_thread(), threading.Event()
+
+        def monitor():
+            main.join()
+            try:
+                S3Path("/{bucket_name}/missing").read_text()
+            except FileNotFoundError:
+                print("FileNotFoundError", flush=True)
+            checked.set()
+
+        def worker():
+            checked.wait(30)
+
+        threading.Thread(target=monitor, daemon=True).start()
+        threading.Thread(target=worker).start()
+    """
+    result = _run_exiting(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "FileNotFoundError\n"
