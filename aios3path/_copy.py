@@ -3,7 +3,9 @@
 * Same endpoint, up to ``multipart_copy_threshold`` (5 GiB by default): one ``CopyObject``.
 * Same endpoint, larger: multipart ``UploadPartCopy``, parts in parallel.
 * Different endpoints: ranged GETs from the source feed ``PutObject`` or a multipart upload
-  on the target, at most ``max_concurrency`` parts in memory.
+  on the target, at most ``max_concurrency`` parts in memory, at most ``max_bandwidth``
+  bytes of the object a second (server-side copies move nothing through this process and
+  are not limited).
 
 The copy keeps the source's content type, content headers, user metadata and tags (unless
 the target's registered parameters set ``Tagging``); the target prefix's registered
@@ -210,12 +212,22 @@ async def _copy_object(source: Target, target: Target, head: Mapping[str, Any]) 
 
 
 async def _stream_copy(source: Target, target: Target, head: Mapping[str, Any], size: int) -> None:
-    """Copy across endpoints through this process, one part per request."""
+    """Copy across endpoints through this process, one part per request.
+
+    With the target's ``max_bandwidth``, each part (or the whole small object) waits for its
+    share of the rate before its GET, as writes and uploads do before their PUTs; its bytes
+    count once, although they come in and go out.
+    """
+    from ._file import limiter_for  # imported late: _file depends on this module
+
     config = target.transfer
+    limiter = limiter_for(target)
     get_params = {"IfMatch": head["ETag"]} if head.get("ETag") else {}
     get_params.update(source.params)
     arguments = await kept_arguments(source, head, target.params)
     if size <= config.multipart_threshold:
+        if limiter is not None:
+            await limiter.consume(size)
         body = await _s3.get_object(
             source.client, source.uri, source.bucket, source.key, get_params
         )
@@ -231,6 +243,8 @@ async def _stream_copy(source: Target, target: Target, head: Mapping[str, Any], 
         return
 
     async def move_part(upload_id: str, r: tuple[int, int, int]) -> dict[str, Any]:
+        if limiter is not None:
+            await limiter.consume(r[2] - r[1] + 1)
         data = await _s3.get_object(
             source.client,
             source.uri,

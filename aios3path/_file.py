@@ -36,6 +36,7 @@ import codecs
 import contextlib
 import functools
 import io
+import itertools
 import os
 import time
 import warnings
@@ -67,7 +68,14 @@ from ._errors import (
 from ._pool import before_clients_close, get_client
 from ._stat import StatResult
 from ._target import Target
-from ._transfer_config import AUTO_READ_AHEAD, DISTANT_STORE, MIN_PART_SIZE, SLOW_STREAM
+from ._transfer_config import (
+    AUTO_READ_AHEAD,
+    DISTANT_STORE,
+    MAX_PART_SIZE,
+    MIN_PART_SIZE,
+    SLOW_STREAM,
+    TransferConfig,
+)
 
 _F = TypeVar("_F")
 _L = TypeVar("_L", str, bytes)
@@ -972,6 +980,21 @@ class S3ObjectReader(_LineReader[bytes]):
 # -- writing ----------------------------------------------------------------------------------
 
 
+def _copy_ranges(size: int, config: TransferConfig) -> list[tuple[int, int]]:
+    """``(first, last)`` byte ranges that copy ``size`` bytes as the first parts of an upload.
+
+    Parts before the last one must be 5 MiB to 5 GiB, and these ranges are followed by the
+    appended data, so *every* range must be. There are ``size // part`` even ranges (at least
+    one, and enough to keep each within 5 GiB), so each is at least ``part``: the
+    ``multipart_copy_chunksize``, raised to 5 MiB and to what keeps the count within 10,000.
+    ``size`` must be at least 5 MiB; an object smaller than ``part`` is one range.
+    """
+    part = max(config.part_size_for(size, config.multipart_copy_chunksize), MIN_PART_SIZE)
+    count = max(1, size // part, -(-size // MAX_PART_SIZE))
+    cuts = [size * i // count for i in range(count + 1)]  # lengths differ by at most 1 byte
+    return [(first, following - 1) for first, following in itertools.pairwise(cuts)]
+
+
 class S3ObjectWriter(_WriteOnly):
     """A binary writer that uploads an S3 object (``mode="wb"``, ``"xb"`` or ``"ab"``).
 
@@ -1087,10 +1110,11 @@ class S3ObjectWriter(_WriteOnly):
 
         An object of up to ``multipart_threshold`` bytes (or under S3's 5 MiB part minimum)
         is read into the buffer; a bigger one becomes the first parts of the multipart upload by
-        ``UploadPartCopy``, without passing through this process. The copy and the final write
-        are conditional on the ETag seen at open (``CopySourceIfMatch`` / ``If-Match``), so an
-        object changed meanwhile fails the append instead of losing the other writer's data
-        (on stores that support conditional writes).
+        ``UploadPartCopy``, without passing through this process (in ranges that S3 accepts as
+        parts: see :func:`_copy_ranges`). The copy and the final write are conditional on the
+        ETag seen at open (``CopySourceIfMatch`` / ``If-Match``), so an object changed meanwhile
+        fails the append instead of losing the other writer's data (on stores that support
+        conditional writes).
         """
         target = self._target
         if etag:
@@ -1104,14 +1128,9 @@ class S3ObjectWriter(_WriteOnly):
             self._buffer.write(data)
             return
         await self._start_upload()
-        copy_part = target.transfer.part_size_for(size, target.transfer.multipart_copy_chunksize)
-        copy_part = max(copy_part, MIN_PART_SIZE)
-        count = -(-size // copy_part)
-        step = -(-size // count)  # even ranges, each at least 5 MiB
-        for start in range(0, size, step):
+        for first, last in _copy_ranges(size, target.transfer):
             await self._wait_for_slot()
-            last = min(start + step, size) - 1
-            self._launch(self._copy_range(self._next_part, start, last, etag))
+            self._launch(self._copy_range(self._next_part, first, last, etag))
 
     async def _copy_range(
         self, number: int, first: int, last: int, etag: str | None

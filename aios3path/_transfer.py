@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import io
 import os
 import stat
@@ -275,11 +276,16 @@ async def download_file(
     file the link resolves to and replaces that file. The new file keeps the permission bits of
     the one it replaces (a new file gets the umask's). ``source`` (the ``AsyncS3Path``) is
     handed to the progress callback as an ``S3Path``.
+    Local errors name ``local_path``, never the temporary file; a target that is a directory
+    (``IsADirectoryError``) or whose directory is missing (``FileNotFoundError``) fails at
+    once, before any request.
     Memory: one part per part in flight (``max_concurrency`` x ``multipart_chunksize``).
     """
-    # Through symbolic links: the file they lead to is the one replaced (in a worker thread,
-    # since resolving reads the file system).
-    destination = await asyncio.to_thread(os.path.realpath, os.fspath(local_path))
+    shown = os.fspath(local_path)  # the name errors give: the caller's, not the temporary's
+    # Through symbolic links: the file they lead to is the one replaced. A destination that
+    # cannot be written fails here, before any request. (In a worker thread: both read the
+    # file system.)
+    destination = await asyncio.to_thread(_writable_destination, shown)
     config = target.transfer
     head = await head_for_open(target)
     size, etag = int(head.get("ContentLength", 0)), head.get("ETag")
@@ -290,8 +296,9 @@ async def download_file(
             callback_class, _sync_twin(source) if source is not None else target.uri
         )
     limiter = limiter_for(target)
-    directory, name = os.path.split(destination)
-    temporary = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.part")
+    # Next to the destination, so that the final rename is atomic; its name has a fixed
+    # length, so it fits wherever the destination's name does (NAME_MAX, 255 bytes).
+    temporary = os.path.join(os.path.dirname(destination), f".aios3path-{uuid.uuid4().hex}.part")
     try:
         async with _open_file(temporary, "wb") as file:
             if size:
@@ -308,11 +315,46 @@ async def download_file(
             await map_bounded(receive, ranges, config.max_concurrency)
         await _take_mode(temporary, destination)
         await aiofiles.os.replace(temporary, destination)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):  # gone already (replaced, or never created)
             await run_cleanup(aiofiles.os.remove(temporary))
+        if isinstance(error, OSError) and temporary in (error.filename, error.filename2):
+            raise _naming(error, shown) from error
         raise
     return size
+
+
+def _writable_destination(local_path: str) -> str:
+    """The file a download to ``local_path`` writes: through symbolic links, checked first.
+
+    Raises at once what the download would otherwise raise only at its end, naming
+    ``local_path``: ``IsADirectoryError`` for a directory, ``FileNotFoundError`` for a
+    missing parent directory, ``NotADirectoryError`` for a parent that is a file.
+    """
+    destination = os.path.realpath(local_path)
+    try:
+        is_directory = stat.S_ISDIR(os.stat(destination).st_mode)
+    except FileNotFoundError:
+        if not os.path.isdir(os.path.dirname(destination)):
+            raise _os_error(errno.ENOENT, local_path) from None
+        return destination  # a new file
+    except OSError as error:
+        raise _naming(error, local_path) from None
+    if is_directory:
+        raise _os_error(errno.EISDIR, local_path)
+    return destination
+
+
+def _os_error(code: int, filename: str) -> OSError:
+    """The ``OSError`` subclass of ``code`` (``FileNotFoundError``…) about ``filename``."""
+    return OSError(code, os.strerror(code), filename)
+
+
+def _naming(error: OSError, filename: str) -> OSError:
+    """``error`` (of the same class) about ``filename`` instead of the files it names."""
+    if error.errno is None:
+        return type(error)(f"{filename}: {error}")
+    return type(error)(error.errno, error.strerror, filename)
 
 
 async def _take_mode(temporary: str, replaced: str) -> None:

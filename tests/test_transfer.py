@@ -21,9 +21,11 @@ from aios3path import (
 )
 from aios3path._file import S3ObjectChangedError
 from aios3path._transfer_config import MiB
+from aios3path.testing import S3Server
 
 from ._helpers import keys_of, put
 from ._proxy import CountingProxy
+from .test_copy_fidelity import other_endpoint_settings
 from .test_open import PART, payload, uploads_of
 
 
@@ -289,3 +291,86 @@ async def test_download_into_a_missing_directory_fails_cleanly(
     with pytest.raises(IsADirectoryError):
         await (bucket / "k").download_to(tmp_path)
     assert contents(tmp_path) == []
+
+
+async def test_a_download_may_have_the_longest_local_name_the_file_system_allows(
+    bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path
+) -> None:
+    """The temporary file's name has a fixed length: it fits wherever the target's name does."""
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX")  # 255 on most file systems
+    put(boto3_client, bucket.bucket, "k", "content")
+    downloaded, copied = tmp_path / ("d" * longest), tmp_path / ("c" * longest)
+    assert await (bucket / "k").download_to(downloaded) == len("content")
+    await (bucket / "k").copy(copied)
+    assert downloaded.read_text() == copied.read_text() == "content"
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "error"),
+    [
+        ("existing-directory", IsADirectoryError),
+        ("missing/parent/file.bin", FileNotFoundError),
+        ("a-file/file.bin", NotADirectoryError),
+    ],
+)
+async def test_a_download_that_cannot_be_written_fails_at_once_naming_the_target(
+    bucket: AsyncS3Path,
+    boto3_client: Any,
+    tmp_path: Path,
+    counter: CountingProxy,
+    where: str,
+    error: type[OSError],
+) -> None:
+    """Before any request (nothing is downloaded in vain), and as ``open(target, "wb")`` would."""
+    (tmp_path / "existing-directory").mkdir()
+    (tmp_path / "a-file").write_text("a file")
+    put(boto3_client, bucket.bucket, "big", payload(2 * PART))
+    target = tmp_path / where
+    counter.clear()
+    with pytest.raises(error) as raised:
+        await (bucket / "big").download_to(target)
+    assert (raised.value.filename, raised.value.filename2) == (str(target), None)
+    assert counter.count() == 0
+    assert contents(tmp_path) == ["a-file", "existing-directory"]
+    assert contents(tmp_path / "existing-directory") == []
+
+
+async def test_an_error_at_the_end_of_a_download_names_the_target_not_the_temporary_file(
+    bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path
+) -> None:
+    """Here a directory appears at the target while the download runs: the rename fails."""
+    target = tmp_path / "target.bin"
+
+    class MakeADirectoryThere:
+        def __init__(self, source: Any) -> None:
+            pass
+
+        def __call__(self, amount: int) -> None:
+            target.mkdir(exist_ok=True)
+
+    configure(bucket.bucket, MakeADirectoryThere)
+    put(boto3_client, bucket.bucket, "k", payload(1000))
+    with pytest.raises(IsADirectoryError) as raised:
+        await (bucket / "k").download_to(target)
+    assert (raised.value.filename, raised.value.filename2) == (str(target), None)
+    assert contents(tmp_path) == ["target.bin"] and target.is_dir()
+    assert contents(target) == []
+
+
+@pytest.mark.parametrize("size", [4 * MiB, PART + 2 * MiB], ids=["one-request", "in-parts"])
+async def test_max_bandwidth_limits_a_copy_streamed_between_endpoints(
+    bucket: AsyncS3Path, boto3_client: Any, s3_server: S3Server, size: int
+) -> None:
+    """The object's bytes pass through this process (in, then out) at the target's rate."""
+    configure(bucket.bucket, max_bandwidth=4 * MiB)
+    register_configuration_parameter(
+        PureS3Path(f"/{bucket.bucket}/far/"), resource=other_endpoint_settings(s3_server)
+    )
+    data = payload(size)
+    put(boto3_client, bucket.bucket, "k", data)
+    started = time.monotonic()
+    await (bucket / "k").copy(bucket / "far" / "k")
+    elapsed = time.monotonic() - started
+    assert elapsed >= size / (4 * MiB) - 0.15  # at 4 MiB/s, less the 0.1 s burst allowance
+    assert await (bucket / "far" / "k").read_bytes() == data

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import os
 import stat
 import threading
@@ -26,6 +27,7 @@ import pytest
 
 from aios3path import AsyncS3Path, PureS3Path, TransferConfig, register_configuration_parameter
 from aios3path._concurrency import run_cleanup
+from aios3path._transfer_config import MiB
 
 from ._helpers import keys_of, put
 from ._proxy import CountingProxy, Request
@@ -98,6 +100,38 @@ async def test_appending_to_an_untagged_object_sends_no_tagging_request(
     assert counter.operations() == {"HeadObject": 1, "GetObject": 1, "PutObject": 1}
     assert not any("tagging" in r.query for r in counter.requests)
     assert tags_of(boto3_client, bucket.bucket, "log") == []
+
+
+@pytest.mark.parametrize(
+    ("size", "copy_chunk"),
+    [(PART + 1, PART), (9 * MiB, 8 * MiB), (3 * PART + 1, PART)],
+    ids=["just-over-one-part", "under-two-copy-parts", "just-over-three-parts"],
+)
+async def test_appending_copies_the_old_object_in_parts_s3_accepts(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy, size: int, copy_chunk: int
+) -> None:
+    """The old object is copied server-side in ranges of at least ``multipart_copy_chunksize``.
+
+    Appended data follows the copied ranges, so every one of them must be a full part (5 MiB
+    or more): the object is cut into ``size // copy_chunk`` even ranges, never more.
+    """
+    small_parts(bucket.bucket, multipart_copy_chunksize=copy_chunk)
+    base = payload(size, seed=size)
+    put(boto3_client, bucket.bucket, "log", base)
+    counter.clear()
+    async with (bucket / "log").open("ab") as f:
+        await f.write(b"one more line\n")
+    assert await (bucket / "log").read_bytes() == base + b"one more line\n"
+    copied = sorted(
+        tuple(int(n) for n in r.headers["x-amz-copy-source-range"][len("bytes=") :].split("-"))
+        for r in counter.requests
+        if "x-amz-copy-source-range" in r.headers
+    )
+    assert len(copied) == size // copy_chunk
+    assert copied[0][0] == 0 and copied[-1][1] == size - 1
+    assert all(last + 1 == first for (_, last), (first, _) in itertools.pairwise(copied))
+    assert all(last - first + 1 >= copy_chunk for first, last in copied)
+    assert uploads_of(boto3_client, bucket.bucket) == []
 
 
 # -- cancelled while the multipart upload is being created -----------------------------------
