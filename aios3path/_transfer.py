@@ -50,15 +50,17 @@ from ._file import (
 from ._http import Buffer
 from ._target import Target
 from ._transfer_config import MIN_PART_SIZE, part_ranges
+from ._workers import in_own_thread
 
 Progress = Callable[[int], None]
 
 
 async def progress_callback(callback_class: Any, source: Any) -> Progress | None:
-    """Instantiate the registered progress callback for one transfer (in a worker thread)."""
+    """Instantiate the registered progress callback for one transfer (in a thread of its own:
+    the constructor may make sync calls, which need the loop's worker threads free)."""
     if callback_class is None:
         return None
-    callback = await asyncio.to_thread(callback_class, source)
+    callback = await in_own_thread(callback_class, source)
     return cast(Progress, callback) if callable(callback) else None
 
 

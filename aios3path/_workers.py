@@ -8,11 +8,20 @@ loop's default executor. :class:`LastingExecutor` is that executor: a ``ThreadPo
 by type (which ``loop.set_default_executor`` requires) whose daemon workers take work until
 the executor itself is shut down. Where no worker thread can be started any more (the
 interpreter is finalizing), the work runs in the submitting thread.
+
+:func:`in_own_thread` runs user code that may wait for the loop (a progress callback's
+constructor making sync calls) in a thread of its own, never in a pool the loop's own work
+needs: enough of those waiting at once would hold every worker, and the loop would wait for
+them forever.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import contextlib
+import contextvars
+import functools
 import os
 import queue
 import threading
@@ -116,3 +125,30 @@ class LastingExecutor(concurrent.futures.ThreadPoolExecutor):
             for worker in workers:
                 if worker is not threading.current_thread():
                     worker.join()
+
+
+async def in_own_thread(function: Callable[..., _T], /, *args: Any) -> _T:
+    """``function(*args)`` in a new daemon thread (with this task's context variables).
+
+    A cancellation leaves the thread to finish on its own; its outcome is dropped.
+    """
+    loop = asyncio.get_running_loop()
+    outcome: asyncio.Future[_T] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(settler: Callable[[Any], object], value: Any) -> None:
+        if not outcome.done():
+            settler(value)
+
+    def work() -> None:
+        try:
+            result = context.run(function, *args)
+        except BaseException as error:
+            report = functools.partial(settle, outcome.set_exception, error)
+        else:
+            report = functools.partial(settle, outcome.set_result, result)
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+            loop.call_soon_threadsafe(report)
+
+    threading.Thread(target=work, name="aios3path-user-code", daemon=True).start()
+    return await outcome

@@ -282,6 +282,43 @@ def test_sync_upload_and_download_with_the_documented_callback(
     assert instance.size == len(data) and sum(instance.amounts) == len(data)
 
 
+def test_many_transfers_whose_callbacks_make_big_sync_writes_do_not_deadlock(
+    sync_bucket: S3Path, tmp_path: Path
+) -> None:
+    """Callback constructors may use the sync API; one that writes a multipart object needs
+    the loop's worker threads (for checksums). Constructors used to run in those same threads:
+    more transfers at once than workers, and every worker waited for the loop, which waited
+    for a worker."""
+    bucket = sync_bucket.bucket
+
+    class WritesOnStart:
+        def __init__(self, source: Any) -> None:
+            name = f"logs/{threading.get_ident()}-{time.monotonic_ns()}"
+            S3Path("/", bucket, name).write_bytes(b"l" * (2 * PART))
+
+        def __call__(self, amount: int) -> None:
+            pass
+
+    configure(bucket, WritesOnStart)
+    local = tmp_path / "small.txt"
+    local.write_text("x")
+    count = (os.cpu_count() or 1) + 6  # more than asyncio's default executor has threads
+    done: list[int] = []
+
+    def upload(i: int) -> None:
+        (sync_bucket / "data" / f"f{i}").upload_from(str(local))
+        done.append(i)
+
+    threads = [threading.Thread(target=upload, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    for thread in threads:
+        thread.join(max(0.1, deadline - time.monotonic()))
+    assert sorted(done) == list(range(count))
+    assert len(list((sync_bucket / "logs").iterdir())) == count
+
+
 async def test_download_into_a_missing_directory_fails_cleanly(
     bucket: AsyncS3Path, boto3_client: Any, tmp_path: Path
 ) -> None:
