@@ -1429,6 +1429,15 @@ class S3ObjectWriter(_WriteOnly):
                     target.client, target.uri, target.bucket, target.key, upload_id
                 )
 
+    def disown(self) -> None:
+        """In a child made by ``os.fork()``: the upload is the parent's to complete or abort.
+        This copy ends here without a request, and its garbage collection aborts nothing."""
+        self._closed = True
+        self._buffer = io.BytesIO()
+        if self._orphan_guard is not None:
+            self._orphan_guard.detach()
+            self._orphan_guard = None
+
     def abort_nowait(self) -> None:
         """Start :meth:`abort` in the background (for finalizers on the writer's loop)."""
         if self._closed and self._upload_id is None:

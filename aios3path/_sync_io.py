@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import io
+import os
 import sys
 import threading
 import weakref
@@ -54,8 +56,18 @@ class _Crossing:
 
     #: The thread (``threading.get_ident()``) waiting on the loop for this object, if any.
     _busy_in: int | None = None
+    #: True in a child made by ``os.fork()`` while the file was open: it belongs to the
+    #: parent (its requests ran on the parent's loop), so here it only closes, without I/O.
+    _inherited = False
 
     def _cross(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        if self._inherited:
+            coroutine.close()
+            name = getattr(self, "name", "this S3 file")
+            raise OSError(
+                errno.EBADF,
+                f"{name} was opened before os.fork(): it belongs to the parent process",
+            )
         self._busy_in = threading.get_ident()
         try:
             return _run(coroutine)
@@ -159,7 +171,9 @@ class S3RawReader(_Crossing, io.RawIOBase):
         if self.closed:
             return
         try:
-            if _on_runner_thread():  # a finalizer on the loop's own thread
+            if self._inherited:
+                pass  # the parent's downloads: nothing to stop here
+            elif _on_runner_thread():  # a finalizer on the loop's own thread
                 self._reader.close_nowait()
             elif not _runner.shut_down():  # after the exit's shutdown, nothing can be sent
                 self._cross(self._reader.close())
@@ -265,7 +279,7 @@ class S3RawWriter(_Crossing, _AbortsOnError, io.RawIOBase):
 
     def abort(self) -> None:
         """Discard the object: stop the uploads and abort the multipart upload."""
-        if self.closed or self._aborted:
+        if self.closed or self._aborted or self._inherited:
             return
         self._aborted = True
         if _on_runner_thread():
@@ -278,7 +292,7 @@ class S3RawWriter(_Crossing, _AbortsOnError, io.RawIOBase):
         if self.closed:
             return
         try:
-            if self._aborted:
+            if self._aborted or self._inherited:
                 return
             if _on_runner_thread():  # a finalizer on the loop's own thread cannot wait
                 self._aborted = True
@@ -292,6 +306,14 @@ class S3RawWriter(_Crossing, _AbortsOnError, io.RawIOBase):
 class S3BufferedWriter(_AbortsOnError, io.BufferedWriter):
     """``io.BufferedWriter`` whose ``with`` block aborts the upload when it raises."""
 
+    def close(self) -> None:
+        """Flush and complete the object; in a forked child, only close (the buffer's bytes
+        are the parent's to write, with its own copy of them)."""
+        if _inherited(self):
+            self.raw.close()
+            return
+        super().close()
+
     def abort(self) -> None:
         """Discard the object, including what is still in the buffer."""
         raw = self.raw
@@ -301,6 +323,13 @@ class S3BufferedWriter(_AbortsOnError, io.BufferedWriter):
 
 class S3TextIOWrapper(_AbortsOnError, io.TextIOWrapper):
     """``io.TextIOWrapper`` whose ``with`` block aborts a write when it raises."""
+
+    def close(self) -> None:
+        """Flush and close; in a forked child, only close (see :class:`S3BufferedWriter`)."""
+        if _inherited(self):
+            self.buffer.close()
+            return
+        super().close()
 
     def abort(self) -> None:
         """Discard a write (a reader has nothing to discard)."""
@@ -411,9 +440,7 @@ def _close_open_files() -> None:
     for file in list(_OPEN_FILES):
         if file.closed:
             continue
-        raw: Any = getattr(file, "buffer", file)
-        raw = getattr(raw, "raw", raw)
-        if getattr(raw, "_busy_in", None) not in (None, here):
+        if getattr(_raw_of(file), "_busy_in", None) not in (None, here):
             continue
         try:
             file.close()
@@ -422,8 +449,36 @@ def _close_open_files() -> None:
             print(f"aios3path: closing {name} at exit failed: {error!r}", file=sys.stderr)
 
 
+def _raw_of(file: io.IOBase) -> Any:
+    """The raw object under a file ``open_sync`` made (itself if it is one)."""
+    raw: Any = getattr(file, "buffer", file)
+    return getattr(raw, "raw", raw)
+
+
+def _inherited(file: io.IOBase) -> bool:
+    """True for a file a child made by ``os.fork()`` got from its parent."""
+    return bool(getattr(_raw_of(file), "_inherited", False))
+
+
+def _disown_inherited_files() -> None:
+    """In a child made by ``os.fork()``: the files open in the parent stay the parent's.
+
+    Closing them here (at exit, or from a ``with`` block the child leaves) would wait for the
+    parent's loop, which has no thread here, and would complete or abort the parent's uploads:
+    they close without I/O instead, and reading or writing them raises ``OSError``.
+    """
+    for file in list(_OPEN_FILES):
+        raw = _raw_of(file)
+        if isinstance(raw, _Crossing):
+            raw._inherited = True
+        if isinstance(raw, S3RawWriter):
+            raw._writer.disown()
+    _OPEN_FILES.clear()
+
+
 # Registered after the runner's shutdown (this module imports it), so it runs before it.
 atexit.register(_close_open_files)
+os.register_at_fork(after_in_child=_disown_inherited_files)
 
 
 # Names for type annotations of ``S3Path.open`` (in :mod:`aios3path._sync`).

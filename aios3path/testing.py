@@ -303,9 +303,12 @@ class _ProcessServer(S3Server, abc.ABC):
 
         Only the server's own process (by its pid) is signalled: moto is asked to
         terminate and killed if it has not exited after 5 s; SeaweedFS, whose data
-        is thrown away anyway, is killed at once.  Calling ``stop()`` again, or on
-        a server that was never started, does nothing.
+        is thrown away anyway, is killed at once.  Calling ``stop()`` again, on
+        a server that was never started, or in a child made by ``os.fork()`` (the
+        server is its parent's, which stops it), does nothing.
         """
+        if _RUNNING.get(self, os.getpid()) != os.getpid():
+            return
         with self._lock:
             process, self._process = self._process, None
             self.endpoint_url = ""

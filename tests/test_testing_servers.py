@@ -139,6 +139,22 @@ def test_moto_can_be_restarted() -> None:
     assert not server.running
 
 
+@needs_moto
+@pytest.mark.skipif(sys.platform == "win32", reason="fork is POSIX only")
+def test_a_forked_child_leaving_the_with_block_leaves_the_server_to_its_parent() -> None:
+    with MotoServer() as server:
+        pid = os.fork()
+        if pid == 0:  # the child: stop() (the with block's exit) must not end the parent's server
+            try:
+                server.stop()
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        assert server.running and server.pid is not None
+        assert _process_exists(server.pid)
+        _round_trip(server)
+
+
 @needs_weed
 def test_seaweedfs_round_trip_and_stop() -> None:
     with SeaweedFSServer() as server:

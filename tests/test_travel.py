@@ -402,3 +402,49 @@ def test_a_daemon_threads_errors_still_raise_after_the_main_thread_ended(
     result = _run_exiting(script)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "FileNotFoundError\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork is POSIX only")
+def test_a_forked_child_leaves_the_files_of_its_parent_to_the_parent(
+    s3_server: S3Server, bucket_name: str, sync_bucket: S3Path
+) -> None:
+    """The child's exit (a ``with`` block left by ``sys.exit``, then atexit's closing of open
+    files) used to wait forever for the parent's loop, and would have completed or aborted the
+    parent's upload. The child's copies close without I/O; using them raises ``OSError``."""
+    script = f"""
+        import os, signal, sys, time
+        from aios3path import PureS3Path, S3Path, register_configuration_parameter
+        register_configuration_parameter(PureS3Path("/"), resource={s3_server.client_settings()!r})
+        root = S3Path("/{bucket_name}")
+        (root / "source").write_bytes(b"s" * (3 << 20))
+        reader = (root / "source").open("rb")
+        reader.read(1000)
+        left_open = (root / "left-open").open("wb")
+        left_open.write(b"L" * (6 << 20))
+        with (root / "in-with").open("wb") as written:
+            written.write(b"A" * (6 << 20))
+            written.flush()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    reader.read(2 << 20)  # past what the parent's buffer holds
+                except OSError as error:
+                    print("child read:", type(error).__name__, flush=True)
+                sys.exit(0)  # leaves the with block, then exits with files open
+            for _ in range(200):
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    break
+                time.sleep(0.1)
+            else:
+                os.kill(pid, signal.SIGKILL)
+                print("child hung", flush=True)
+            written.write(b"B" * (6 << 20))
+        left_open.write(b"M")
+        left_open.close()
+        print("parent read:", len(reader.read()), flush=True)
+    """
+    result = _run_exiting(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["child read: OSError", f"parent read: {(3 << 20) - 1000}"]
+    assert (sync_bucket / "in-with").read_bytes() == b"A" * (6 << 20) + b"B" * (6 << 20)
+    assert (sync_bucket / "left-open").stat().st_size == (6 << 20) + 1
