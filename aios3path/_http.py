@@ -43,6 +43,7 @@ from ._http_errors import HttpConnectError as HttpConnectError
 from ._http_errors import HttpConnectionError as HttpConnectionError
 from ._http_errors import HttpConnectTimeoutError as HttpConnectTimeoutError
 from ._http_errors import HttpTimeoutError as HttpTimeoutError
+from ._http_errors import HttpTLSError as HttpTLSError
 from ._http_errors import StreamPreemptedError as StreamPreemptedError
 from ._http_errors import UnframedStreamError as UnframedStreamError
 
@@ -228,7 +229,9 @@ class _Connection(asyncio.BufferedProtocol):
             self._abort()
 
     def _parse_head(self, head: bytes) -> bool:
-        lines = head.decode("latin-1").split("\r\n")
+        # Header values as aiohttp (so botocore) reads them: UTF-8, any other byte kept as a
+        # surrogate. (Latin-1 turned a stored "ü" into "Ã¼", which an append then wrote back.)
+        lines = head.decode("utf-8", "surrogateescape").split("\r\n")
         status_line = lines[0].split(" ", 2)
         if len(status_line) < 2 or not status_line[0].startswith("HTTP/1."):
             self._fail(HttpConnectionError(f"not an HTTP/1.1 response: {lines[0][:80]!r}"))
@@ -754,6 +757,10 @@ class HttpPool:
                 )
                 raise HttpConnectTimeoutError(
                     f"could not connect to {origin.host}:{origin.port}{within}"
+                ) from error
+            except ssl.SSLError as error:
+                raise HttpTLSError(
+                    f"TLS with {origin.host}:{origin.port} failed: {error}"
                 ) from error
             except OSError as error:
                 raise HttpConnectError(

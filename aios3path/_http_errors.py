@@ -11,6 +11,10 @@ class HttpConnectError(HttpConnectionError):
     """No connection could be made (refused, unreachable, name not found, or too slow)."""
 
 
+class HttpTLSError(HttpConnectError):
+    """The TLS handshake failed (a certificate that does not verify, say): not retried."""
+
+
 class HttpConnectTimeoutError(HttpConnectError, TimeoutError):
     """No connection within the connect timeout."""
 

@@ -35,6 +35,7 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 from xml.etree import ElementTree
@@ -47,6 +48,7 @@ from botocore.exceptions import (
     ConnectTimeoutError,
     EndpointConnectionError,
     ReadTimeoutError,
+    SSLError,
 )
 
 from ._http import (
@@ -58,6 +60,7 @@ from ._http import (
     HttpPool,
     HttpResponse,
     HttpTimeoutError,
+    HttpTLSError,
     Origin,
     UnframedStreamError,
 )
@@ -210,8 +213,7 @@ class LeanClient:
         self._client = client
         http = client._endpoint.http_session
         self._http = http
-        retries = getattr(client.meta.config, "retries", None) or {}
-        self._max_attempts = int(retries.get("total_max_attempts") or 3)
+        self._max_attempts = _max_attempts(getattr(client.meta.config, "retries", None) or {})
         self._credentials = client._request_signer._credentials
         self._keys = SigningKeys()
         self._endpoints: dict[str, _Endpoint] = {}
@@ -416,9 +418,9 @@ class LeanClient:
             lines.extend(f"{name}: {value}" for name, value in headers.items())
             lines.append("\r\n")
             try:
-                head = "\r\n".join(lines).encode("latin-1")
-            except UnicodeEncodeError:
-                raise Unsupported("a header that is not latin-1") from None
+                head = "\r\n".join(lines).encode("ascii")
+            except UnicodeEncodeError:  # botocore's way with other characters is the reference
+                raise Unsupported("a header that is not ASCII") from None
             try:
                 response = await pool.request(
                     endpoint.origin,
@@ -431,7 +433,7 @@ class LeanClient:
             except UnframedStreamError:
                 raise Unsupported("a streamed body without Content-Length") from None
             except HttpConnectionError as error:
-                if attempt >= self._max_attempts:
+                if attempt >= self._max_attempts or isinstance(error, HttpTLSError):
                     raise _botocore_connection_error(error, endpoint.url) from error
                 await asyncio.sleep(self._backoff(attempt))
                 continue
@@ -696,14 +698,23 @@ def _has_root(body: bytes | bytearray, root: bytes) -> bool:
     return after in (b">", b" ", b"/", b"\n", b"\r", b"\t")
 
 
-_REASONS = {
-    301: "Moved Permanently",
-    400: "Bad Request",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    412: "Precondition Failed",
-}
+def _max_attempts(retries: Mapping[str, Any]) -> int:
+    """How many times botocore would send a request with these ``retries`` settings: the
+    configured total, else its mode's default (legacy, botocore's default mode: 5; standard
+    and adaptive: 3)."""
+    total = retries.get("total_max_attempts")
+    if total:
+        return int(total)
+    return 3 if retries.get("mode") in ("standard", "adaptive") else 5
+
+
+def _reason(status: int) -> str:
+    """The status's reason phrase (``Service Unavailable``), as botocore's message for an error
+    without a body."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _error_details(
@@ -719,13 +730,15 @@ def _error_details(
             code = fields.pop("Code", "") or str(status)
             message = fields.pop("Message", "")
             return code, message, fields
-    return str(status), _REASONS.get(status, ""), {}
+    return str(status), _reason(status), {}
 
 
 def _botocore_connection_error(error: HttpConnectionError, url: str) -> Exception:
     """The exception botocore raises for the same kind of connection failure."""
     if isinstance(error, HttpConnectTimeoutError):
         return ConnectTimeoutError(endpoint_url=url, error=error)
+    if isinstance(error, HttpTLSError):
+        return SSLError(endpoint_url=url, error=error)
     if isinstance(error, HttpTimeoutError):
         return ReadTimeoutError(endpoint_url=url, error=error)
     if isinstance(error, HttpConnectError):

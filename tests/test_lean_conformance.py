@@ -6,11 +6,14 @@ is sent through both paths against the same server and the outcomes are compared
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.config import Config
+from botocore.exceptions import SSLError
 
 from aios3path import (
     AsyncS3Path,
@@ -22,7 +25,9 @@ from aios3path import (
 )
 from aios3path._client import S3Client
 from aios3path._errors import S3Error
+from aios3path._lean import _max_attempts
 from aios3path._listing import iter_pages
+from aios3path.testing import S3Server
 
 from ._helpers import put
 from ._proxy import CountingProxy, http_response
@@ -248,15 +253,39 @@ async def test_slow_down_answers_to_listings_are_retried(
     assert counter.operations()["ListObjectsV2"] == 2
 
 
-async def test_errors_that_stay_after_every_attempt_are_raised(
-    bucket: AsyncS3Path, counter: CountingProxy
+@pytest.mark.parametrize("lean", [True, False], ids=["lean", "botocore"])
+async def test_errors_that_stay_after_every_attempt_are_raised_alike(
+    bucket: AsyncS3Path, counter: CountingProxy, s3_server: S3Server, lean: bool
 ) -> None:
+    settings = dict(s3_server.client_settings(), endpoint_url=counter.url)
+    settings["config"] = Config(retries={"mode": "standard"})  # 3 attempts (legacy: 5)
+    register_configuration_parameter(
+        PureS3Path("/"), resource=settings, parameters={"lean_requests": lean}
+    )
     path = bucket / "broken"
     counter.inject = lambda request: http_response(503, "Service Unavailable")
     with pytest.raises(S3Error) as raised:
         await path.stat()
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
-    assert counter.operations()["HeadObject"] == 3  # botocore's default: 3 attempts
+    assert raised.value.response["Error"]["Message"] == "Service Unavailable"
+    assert counter.operations()["HeadObject"] == 3
+
+
+@pytest.mark.parametrize(
+    ("retries", "attempts"),
+    [
+        ({}, 5),  # botocore's default mode is legacy: 5 attempts
+        ({"mode": "legacy"}, 5),
+        ({"mode": "standard"}, 3),
+        ({"mode": "adaptive"}, 3),
+        ({"mode": "standard", "total_max_attempts": 7}, 7),
+        ({"total_max_attempts": 2}, 2),
+    ],
+)
+def test_the_lean_path_makes_as_many_attempts_as_botocore(
+    retries: dict[str, Any], attempts: int
+) -> None:
+    assert _max_attempts(retries) == attempts
 
 
 async def test_a_region_redirect_hands_the_bucket_to_botocore(
@@ -283,3 +312,102 @@ async def test_a_region_redirect_hands_the_bucket_to_botocore(
     assert await path.stat() is not None
     # The bucket is remembered: its requests now go through botocore, which follows redirects.
     assert all(not r.headers["user-agent"].startswith("aios3path-lean") for r in counter.requests)
+
+
+async def test_header_values_are_read_as_utf8_on_both_paths(
+    bucket: AsyncS3Path, counter: CountingProxy
+) -> None:
+    """Stores keep the UTF-8 bytes of a header value (moto does): the lean path used to read
+    them as latin-1 ("JÃ¼rgen"), and an append then wrote that back as the new value."""
+    raw = {  # UTF-8 bytes on the wire (http_response writes its text as latin-1)
+        "x-amz-meta-author": "Jürgen".encode().decode("latin-1"),
+        "Content-Type": "text/plain; name=ü".encode().decode("latin-1"),
+        "ETag": '"0cc175b9c0f1b6a831c399e269772661"',
+        "Last-Modified": "Wed, 25 Nov 2026 12:00:00 GMT",
+    }
+    counter.inject = lambda request: (
+        http_response(200, "OK", **raw) if request.operation == "HeadObject" else None
+    )
+    found = {}
+    for lean in (True, False):
+        register_configuration_parameter(
+            PureS3Path("/", bucket.bucket), parameters={"lean_requests": lean}
+        )
+        stat = await (bucket / "k").stat()
+        assert stat is not None
+        found[lean] = (stat.metadata, stat.content_type)
+    assert found[True] == found[False] == ({"author": "Jürgen"}, "text/plain; name=ü")
+
+
+@pytest.fixture
+def self_signed_endpoint(tmp_path: Any) -> Iterator[str]:
+    """An https endpoint whose certificate no CA vouches for (it only shakes hands)."""
+    import datetime
+    import socket
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            with connection, contextlib.suppress(OSError):
+                connection.settimeout(5)
+                context.wrap_socket(connection, server_side=True).close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"https://localhost:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["lean", "botocore"])
+async def test_a_certificate_that_does_not_verify_is_an_ssl_error_on_both_paths(
+    self_signed_endpoint: str, s3_server: S3Server, lean: bool
+) -> None:
+    settings = dict(s3_server.client_settings(), endpoint_url=self_signed_endpoint)
+    settings["config"] = Config(retries={"total_max_attempts": 1})
+    register_configuration_parameter(
+        PureS3Path("/tls-bucket/"), resource=settings, parameters={"lean_requests": lean}
+    )
+    with pytest.raises(SSLError, match="certificate verify failed"):
+        await AsyncS3Path("/tls-bucket/k").read_bytes()
