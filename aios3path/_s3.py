@@ -105,7 +105,12 @@ async def get_object_buffer(
             extra["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
         response = await client.get_object(Bucket=bucket, Key=key, **extra)
         async with response["Body"] as body:
-            data: bytes = await body.read()
+            try:
+                data: bytes = await body.read()
+            except _STREAM_ERRORS as error:  # aiohttp's own errors would escape as they are
+                raise ObjectStreamError(
+                    f"{uri}: the connection broke while receiving the object ({error})"
+                ) from error
         return data
 
 
@@ -687,8 +692,6 @@ _STREAM_ERRORS = (
     aiohttp.ClientPayloadError,  # aiobotocore lets aiohttp's body errors through
     aiohttp.ClientConnectionError,
 )
-#: What a whole-body GET raises when the connection fails (after the client's own retries).
-BODY_FAILURES = (HTTPClientError, BotocoreConnectionError, *_STREAM_ERRORS)
 
 #: Bytes asked of a botocore body per read when the reader wants fewer.
 _BOTOCORE_READ = 256 * 1024
@@ -696,6 +699,10 @@ _BOTOCORE_READ = 256 * 1024
 
 class ObjectStreamError(S3Error):
     """The connection broke while an object's body was arriving (the read may be retried)."""
+
+
+#: What a whole-body GET raises when the connection fails (after the client's own retries).
+BODY_FAILURES = (HTTPClientError, BotocoreConnectionError, ObjectStreamError, *_STREAM_ERRORS)
 
 
 class ObjectStreamInterrupted(ObjectStreamError):

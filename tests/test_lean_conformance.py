@@ -11,9 +11,10 @@ import json
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import aiohttp
 import pytest
 from botocore.config import Config
-from botocore.exceptions import SSLError
+from botocore.exceptions import BotoCoreError, SSLError
 
 from aios3path import (
     AsyncS3Path,
@@ -30,7 +31,7 @@ from aios3path._listing import iter_pages
 from aios3path.testing import S3Server
 
 from ._helpers import put
-from ._proxy import CountingProxy, http_response
+from ._proxy import CountingProxy, CutResponse, http_response
 
 SPECIAL_KEYS = [
     "plain.txt",
@@ -411,3 +412,21 @@ async def test_a_certificate_that_does_not_verify_is_an_ssl_error_on_both_paths(
     )
     with pytest.raises(SSLError, match="certificate verify failed"):
         await AsyncS3Path("/tls-bucket/k").read_bytes()
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["lean", "botocore"])
+async def test_a_body_that_always_breaks_off_is_an_error_of_the_library_or_botocore(
+    bucket: AsyncS3Path, counter: CountingProxy, lean: bool
+) -> None:
+    """Never aiohttp's own exception types: those are neither ``OSError`` nor botocore's."""
+    await (bucket / "cut").write_bytes(b"x" * 1000)
+    register_configuration_parameter(
+        PureS3Path("/", bucket.bucket), parameters={"lean_requests": lean}
+    )
+    head = 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nETag: "e"\r\n\r\n'
+    counter.inject = lambda request: (
+        CutResponse(head.encode() + b"x" * 10) if request.operation == "GetObject" else None
+    )
+    with pytest.raises((S3Error, BotoCoreError)) as raised:
+        await (bucket / "cut").read_bytes()
+    assert not isinstance(raised.value, aiohttp.ClientError)
