@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import os
 import threading
 import weakref
@@ -30,7 +31,7 @@ from botocore.handlers import add_expect_header
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
 from ._client import S3Client
-from ._concurrency import start_cleanup
+from ._concurrency import retrieve, start_cleanup
 from ._config import ClientSettings
 from ._http import close_socket_without_io
 from ._lean import LeanClient
@@ -163,23 +164,25 @@ class _LoopClients:
         if client is not None:
             return client
         pending = self.creating.get(settings)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Any] = self.loop.create_future()
-        self.creating[settings] = future
-        try:
-            client = await self._create(settings)
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        finally:
+        if pending is None:
+            # A task of its own: a caller cancelled while it is made cancels neither the
+            # making nor the other callers waiting for it.
+            pending = asyncio.ensure_future(self._create_and_keep(settings))
+            self.creating[settings] = pending
+            pending.add_done_callback(retrieve)
+            pending.add_done_callback(functools.partial(self._created, settings))
+        return await asyncio.shield(pending)
+
+    def _created(self, settings: ClientSettings, task: asyncio.Future[S3Client]) -> None:
+        if self.creating.get(settings) is task:
             del self.creating[settings]
+
+    async def _create_and_keep(self, settings: ClientSettings) -> S3Client:
+        client = await self._create(settings)
         self.clients[settings] = client
         self.live.add(client)
         retire = weakref.finalize(settings, _retire_later, weakref.ref(self), client)
         retire.atexit = False  # at exit the pool closes every client itself, in order
-        future.set_result(client)
         return client
 
     def retire(self, client: S3Client) -> None:

@@ -34,6 +34,25 @@ async def test_aclose_closes_this_loops_clients_and_the_next_call_reopens(
     assert await _client_for(bucket) is not before
 
 
+def test_a_call_cancelled_while_the_client_is_made_cancels_no_other_call(
+    bucket_name: str, s3: Any
+) -> None:
+    """The first call of a loop makes its client; the calls that arrive meanwhile wait for it.
+    Cancelling that first call used to hand its CancelledError to every one of them."""
+
+    async def work(wait: float) -> list[bool]:
+        path = AsyncS3Path("/", bucket_name, "k")
+        first = asyncio.ensure_future(path.exists())  # starts making this loop's client
+        await asyncio.sleep(0)
+        others = [asyncio.ensure_future(path.exists()) for _ in range(3)]
+        await asyncio.sleep(wait)
+        first.cancel()
+        return await asyncio.gather(*others)
+
+    for wait in (0, 0.005, 0.02):
+        assert asyncio.run(work(wait)) == [False, False, False]  # a fresh loop each time
+
+
 def test_clients_are_closed_when_asyncio_run_ends(bucket_name: str, s3: Any) -> None:
     seen: list[asyncio.AbstractEventLoop] = []
 
