@@ -84,6 +84,15 @@ def start_cleanup(awaitable: Awaitable[_R]) -> asyncio.Future[_R]:
     return cleanup
 
 
+async def settle_cleanups(timeout: float) -> None:
+    """Wait (at most ``timeout`` seconds) for the clean-ups running on this loop to end: before
+    its clients close, the aborts they send still need them."""
+    loop = asyncio.get_running_loop()
+    pending = [c for c in _CLEANUPS if not c.done() and c.get_loop() is loop]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)
+
+
 async def run_cleanup(awaitable: Awaitable[_R]) -> _R:
     """``await awaitable`` as a clean-up that runs to its end whatever happens to the caller.
 

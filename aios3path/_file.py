@@ -1383,7 +1383,9 @@ class S3ObjectWriter(_WriteOnly):
         try:
             await self._finish()
         except BaseException:
-            await self._abort()
+            # The first error matters more than the abort's (a cancellation stays one).
+            with contextlib.suppress(Exception):
+                await self._abort()
             raise
         finally:
             self._buffer = io.BytesIO()
@@ -1421,13 +1423,16 @@ class S3ObjectWriter(_WriteOnly):
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         upload_id = self._upload_id
+        if upload_id is None:
+            return
+        target = self._target
+        with contextlib.suppress(S3FileNotFoundError):  # already gone
+            await _s3.abort_multipart_upload(
+                target.client, target.uri, target.bucket, target.key, upload_id
+            )
+        # Only once answered: until then the loop's clean-up before its clients close (see
+        # _abort_open_uploads) still knows this upload, and aborts it if this abort fails.
         self._upload_ended()
-        if upload_id is not None:
-            target = self._target
-            with contextlib.suppress(S3FileNotFoundError):  # already gone
-                await _s3.abort_multipart_upload(
-                    target.client, target.uri, target.bucket, target.key, upload_id
-                )
 
     def disown(self) -> None:
         """In a child made by ``os.fork()``: the upload is the parent's to complete or abort.

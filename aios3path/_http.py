@@ -42,6 +42,7 @@ from ._body_stream import Reception
 from ._http_errors import HttpConnectError as HttpConnectError
 from ._http_errors import HttpConnectionError as HttpConnectionError
 from ._http_errors import HttpConnectTimeoutError as HttpConnectTimeoutError
+from ._http_errors import HttpPoolClosedError as HttpPoolClosedError
 from ._http_errors import HttpTimeoutError as HttpTimeoutError
 from ._http_errors import HttpTLSError as HttpTLSError
 from ._http_errors import StreamPreemptedError as StreamPreemptedError
@@ -675,7 +676,7 @@ class HttpPool:
         waited = False
         while True:
             if self._closed:
-                raise HttpConnectionError("the HTTP pool is closed")
+                raise HttpPoolClosedError("the HTTP pool is closed")
             idle = self._idle.get(origin)
             now = time.monotonic()
             while idle:
@@ -773,7 +774,7 @@ class HttpPool:
         self._connecting -= 1
         if self._closed:
             connection.close()
-            raise HttpConnectionError("the HTTP pool is closed")
+            raise HttpPoolClosedError("the HTTP pool is closed")
         self._busy.add(connection)
         return connection
 

@@ -11,6 +11,10 @@ class HttpConnectError(HttpConnectionError):
     """No connection could be made (refused, unreachable, name not found, or too slow)."""
 
 
+class HttpPoolClosedError(HttpConnectionError):
+    """The pool was closed (its client is closing): no request can be sent, now or later."""
+
+
 class HttpTLSError(HttpConnectError):
     """The TLS handshake failed (a certificate that does not verify, say): not retried."""
 

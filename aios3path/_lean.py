@@ -58,6 +58,7 @@ from ._http import (
     HttpConnectionError,
     HttpConnectTimeoutError,
     HttpPool,
+    HttpPoolClosedError,
     HttpResponse,
     HttpTimeoutError,
     HttpTLSError,
@@ -433,7 +434,9 @@ class LeanClient:
             except UnframedStreamError:
                 raise Unsupported("a streamed body without Content-Length") from None
             except HttpConnectionError as error:
-                if attempt >= self._max_attempts or isinstance(error, HttpTLSError):
+                if attempt >= self._max_attempts or isinstance(
+                    error, (HttpTLSError, HttpPoolClosedError)
+                ):  # retrying cannot help these
                     raise _botocore_connection_error(error, endpoint.url) from error
                 await asyncio.sleep(self._backoff(attempt))
                 continue

@@ -31,7 +31,7 @@ from botocore.handlers import add_expect_header
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
 from ._client import S3Client
-from ._concurrency import retrieve, start_cleanup
+from ._concurrency import retrieve, settle_cleanups, start_cleanup
 from ._config import ClientSettings
 from ._http import close_socket_without_io
 from ._lean import LeanClient
@@ -40,6 +40,8 @@ from ._timestamps import parse_http_date, parse_iso8601
 #: Connections per client unless the user's botocore Config says otherwise. It bounds the
 #: requests in flight per endpoint, so it is sized to the concurrency async users reach.
 DEFAULT_MAX_POOL_CONNECTIONS = 64
+#: Seconds closing a loop's clients waits for the clean-ups still running there (aborts).
+CLEANUP_WAIT = 5.0
 
 
 def fast_timestamp_parser(value: Any) -> Any:
@@ -209,7 +211,9 @@ class _LoopClients:
         return S3Client(client, lean)
 
     async def aclose(self) -> None:
-        """Close every client of this loop (after the hooks of :func:`before_clients_close`)."""
+        """Close every client of this loop (after the clean-ups under way, at most
+        :data:`CLEANUP_WAIT` seconds, and the hooks of :func:`before_clients_close`)."""
+        await settle_cleanups(CLEANUP_WAIT)
         for hook in list(_BEFORE_CLOSE):
             with contextlib.suppress(Exception):  # a hook's failure must not keep clients open
                 await hook(self.loop)

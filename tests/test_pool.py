@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from typing import Any
 
-from aios3path import AsyncS3Path, _pool, aclose, configuration_map
+import pytest
+from botocore.config import Config
+
+from aios3path import (
+    AsyncS3Path,
+    PureS3Path,
+    _pool,
+    aclose,
+    configuration_map,
+    register_configuration_parameter,
+)
+from aios3path.testing import S3Server
+
+from ._proxy import CountingProxy, http_response
+from .test_open import uploads_of
 
 
 async def _client_for(path: AsyncS3Path) -> Any:
@@ -84,3 +100,62 @@ def test_a_user_supplied_max_pool_connections_wins(bucket_name: str, s3_server: 
         assert asyncio.run(check()) == 7
     finally:
         configuration_map.reset()
+
+
+def _seen(counter: CountingProxy, operation: str) -> threading.Event:
+    """An event set once ``counter`` passes on an ``operation`` request."""
+    seen = threading.Event()
+
+    def watch(request: Any) -> None:
+        if request.operation == operation:
+            seen.set()
+
+    counter.inject = watch
+    return seen
+
+
+async def test_aclose_right_after_cancelling_a_write_lets_its_abort_through(
+    bucket: AsyncS3Path, boto3_client: Any, counter: CountingProxy
+) -> None:
+    """The usual shutdown: cancel the workers, then close the library. The writer's abort
+    used to go out on the clients aclose() had just closed (and was retried for seconds)."""
+    uploading = _seen(counter, "UploadPart")
+    task = asyncio.ensure_future((bucket / "big").write_bytes(b"x" * (24 << 20)))
+    assert await asyncio.to_thread(uploading.wait, 30)
+    task.cancel()
+    await asyncio.sleep(0)
+    await aclose()
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert done and task.cancelled()
+    assert uploads_of(boto3_client, bucket.bucket) == []
+
+
+async def test_a_failed_abort_leaves_the_writers_cancellation_as_it_was(
+    bucket: AsyncS3Path, counter: CountingProxy, s3_server: S3Server, boto3_client: Any
+) -> None:
+    settings = dict(s3_server.client_settings(), endpoint_url=counter.url)
+    settings["config"] = Config(retries={"total_max_attempts": 1})
+    register_configuration_parameter(PureS3Path("/"), resource=settings)
+    writer = await (bucket / "w").open("wb")
+    await writer.write(b"x" * (9 << 20))  # a multipart upload is under way
+    completing = threading.Event()
+
+    def fail_the_end(request: Any) -> bytes | None:
+        if request.operation == "CompleteMultipartUpload":
+            completing.set()
+            time.sleep(0.5)  # long enough to be cancelled on the way
+        if request.operation in ("CompleteMultipartUpload", "AbortMultipartUpload"):
+            return http_response(500, "Internal Server Error")
+        return None
+
+    counter.inject = fail_the_end
+    closing = asyncio.ensure_future(writer.close())
+    assert await asyncio.to_thread(completing.wait, 30)
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    # The upload the failed abort left is aborted again when the loop's clients close.
+    counter.inject = None
+    with pytest.warns(ResourceWarning, match="multipart upload is aborted"):
+        await aclose()
+    assert uploads_of(boto3_client, bucket.bucket) == []
