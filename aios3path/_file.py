@@ -382,7 +382,8 @@ async def _abort_open_uploads(loop: asyncio.AbstractEventLoop) -> None:
     writers nobody closed, while requests can still be sent."""
     for writer in list(_OPEN_UPLOADS.pop(loop, ())):
         warnings.warn(
-            f"{writer.name}: a writer was never closed; its multipart upload is aborted",
+            f"{writer.name}: a writer was never closed (or its abort failed); its multipart "
+            "upload is aborted",
             ResourceWarning,
             stacklevel=1,
         )
@@ -1439,9 +1440,7 @@ class S3ObjectWriter(_WriteOnly):
         This copy ends here without a request, and its garbage collection aborts nothing."""
         self._closed = True
         self._buffer = io.BytesIO()
-        if self._orphan_guard is not None:
-            self._orphan_guard.detach()
-            self._orphan_guard = None
+        self._upload_ended()
 
     def abort_nowait(self) -> None:
         """Start :meth:`abort` in the background (for finalizers on the writer's loop)."""

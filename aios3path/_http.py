@@ -39,6 +39,7 @@ from typing import TypeVar
 from ._body_stream import STREAM_CHUNK as STREAM_CHUNK
 from ._body_stream import BodyStream as BodyStream
 from ._body_stream import Reception
+from ._http_errors import HttpCertificateError as HttpCertificateError
 from ._http_errors import HttpConnectError as HttpConnectError
 from ._http_errors import HttpConnectionError as HttpConnectionError
 from ._http_errors import HttpConnectTimeoutError as HttpConnectTimeoutError
@@ -758,6 +759,10 @@ class HttpPool:
                 )
                 raise HttpConnectTimeoutError(
                     f"could not connect to {origin.host}:{origin.port}{within}"
+                ) from error
+            except ssl.SSLCertVerificationError as error:
+                raise HttpCertificateError(
+                    f"TLS with {origin.host}:{origin.port} failed: {error}"
                 ) from error
             except ssl.SSLError as error:
                 raise HttpTLSError(

@@ -16,7 +16,11 @@ class HttpPoolClosedError(HttpConnectionError):
 
 
 class HttpTLSError(HttpConnectError):
-    """The TLS handshake failed (a certificate that does not verify, say): not retried."""
+    """The TLS handshake failed."""
+
+
+class HttpCertificateError(HttpTLSError):
+    """The server's certificate does not verify: trying again cannot help."""
 
 
 class HttpConnectTimeoutError(HttpConnectError, TimeoutError):

@@ -54,6 +54,7 @@ from botocore.exceptions import (
 from ._http import (
     BodyStream,
     Buffer,
+    HttpCertificateError,
     HttpConnectError,
     HttpConnectionError,
     HttpConnectTimeoutError,
@@ -435,7 +436,7 @@ class LeanClient:
                 raise Unsupported("a streamed body without Content-Length") from None
             except HttpConnectionError as error:
                 if attempt >= self._max_attempts or isinstance(
-                    error, (HttpTLSError, HttpPoolClosedError)
+                    error, (HttpCertificateError, HttpPoolClosedError)
                 ):  # retrying cannot help these
                     raise _botocore_connection_error(error, endpoint.url) from error
                 await asyncio.sleep(self._backoff(attempt))

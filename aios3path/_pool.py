@@ -31,7 +31,7 @@ from botocore.handlers import add_expect_header
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
 from ._client import S3Client
-from ._concurrency import retrieve, settle_cleanups, start_cleanup
+from ._concurrency import protected, retrieve, settle_cleanups, start_cleanup
 from ._config import ClientSettings
 from ._http import close_socket_without_io
 from ._lean import LeanClient
@@ -169,7 +169,8 @@ class _LoopClients:
         if pending is None:
             # A task of its own: a caller cancelled while it is made cancels neither the
             # making nor the other callers waiting for it.
-            pending = asyncio.ensure_future(self._create_and_keep(settings))
+            # Protected: the exit's shutdown spares it, for a clean-up may be waiting for it.
+            pending = protected(self._create_and_keep(settings))
             self.creating[settings] = pending
             pending.add_done_callback(retrieve)
             pending.add_done_callback(functools.partial(self._created, settings))
@@ -210,10 +211,10 @@ class _LoopClients:
         lean = None if settings.aio_session is not None else LeanClient.for_client(client)
         return S3Client(client, lean)
 
-    async def aclose(self) -> None:
+    async def aclose(self, cleanup_wait: float = CLEANUP_WAIT) -> None:
         """Close every client of this loop (after the clean-ups under way, at most
-        :data:`CLEANUP_WAIT` seconds, and the hooks of :func:`before_clients_close`)."""
-        await settle_cleanups(CLEANUP_WAIT)
+        ``cleanup_wait`` seconds, and the hooks of :func:`before_clients_close`)."""
+        await settle_cleanups(cleanup_wait)
         for hook in list(_BEFORE_CLOSE):
             with contextlib.suppress(Exception):  # a hook's failure must not keep clients open
                 await hook(self.loop)
@@ -333,15 +334,17 @@ def close_loop_clients(loop: asyncio.AbstractEventLoop, timeout: float = 5.0) ->
     if loop.is_closed():
         entry.forget()
         return
+    # Half the time for the clean-ups under way: the hooks and the closing need the rest.
+    closing = entry.aclose(cleanup_wait=timeout / 2)
     if loop.is_running():
-        future = asyncio.run_coroutine_threadsafe(entry.aclose(), loop)
+        future = asyncio.run_coroutine_threadsafe(closing, loop)
         try:
             future.result(timeout)
         except Exception:
             entry.forget()
         return
     try:
-        loop.run_until_complete(asyncio.wait_for(entry.aclose(), timeout))
+        loop.run_until_complete(asyncio.wait_for(closing, timeout))
     except Exception:
         entry.forget()
 
