@@ -226,6 +226,9 @@ class _LoopClients:
                 await client.aclose()
             except Exception:  # a client that fails to close must not keep others open
                 _let_go(client)
+        # One turn of the loop: transports closed just now finish closing (their sockets are
+        # released) before a caller may end the loop.
+        await asyncio.sleep(0)
         self._finish_guard()
 
     def forget(self) -> None:
