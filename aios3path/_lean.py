@@ -47,6 +47,7 @@ from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    FlexibleChecksumError,
     ReadTimeoutError,
     SSLError,
 )
@@ -522,15 +523,11 @@ class LeanClient:
         expected = response_headers.get("x-amz-checksum-crc32")
         if byte_range is None and status == 200 and expected and "-" not in expected:
             actual = _crc32_text(zlib.crc32(body))
-            if actual != expected:
-                mismatch: Any = {
-                    "Error": {
-                        "Code": "ChecksumMismatch",
-                        "Message": f"CRC32 {actual} does not match the stored {expected}",
-                    },
-                    "ResponseMetadata": {"HTTPStatusCode": status},
-                }
-                raise ClientError(mismatch, "GetObject")
+            if actual != expected:  # what botocore raises, in its words
+                raise FlexibleChecksumError(
+                    error_msg=f"Expected checksum {expected} did not match calculated "
+                    f"checksum: {actual}"
+                )
         size = len(body)
         content_range = response_headers.get("content-range", "")
         if status == 206 and "/" in content_range:

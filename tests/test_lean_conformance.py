@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, SSLError
+from botocore.exceptions import BotoCoreError, FlexibleChecksumError, SSLError
 
 from aios3path import (
     AsyncS3Path,
@@ -430,3 +430,19 @@ async def test_a_body_that_always_breaks_off_is_an_error_of_the_library_or_botoc
     with pytest.raises((S3Error, BotoCoreError)) as raised:
         await (bucket / "cut").read_bytes()
     assert not isinstance(raised.value, aiohttp.ClientError)
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["lean", "botocore"])
+async def test_a_whole_object_whose_crc32_does_not_match_is_botocores_checksum_error(
+    bucket: AsyncS3Path, counter: CountingProxy, lean: bool
+) -> None:
+    register_configuration_parameter(
+        PureS3Path("/", bucket.bucket), parameters={"lean_requests": lean}
+    )
+    counter.inject = lambda request: (
+        http_response(200, "OK", b"corrupted", ETag='"e"', x_amz_checksum_crc32="AAAAAA==")
+        if request.operation == "GetObject"
+        else None
+    )
+    with pytest.raises(FlexibleChecksumError, match="did not match"):
+        await _s3.get_object((await bucket._request()).client, "s3://x/k", bucket.bucket, "k")
