@@ -53,7 +53,11 @@ class _Runner:
                 thread = threading.Thread(
                     target=self._serve, args=(loop, ready), name="aios3path-runner", daemon=True
                 )
-                thread.start()
+                try:
+                    thread.start()
+                except BaseException:  # (3.12+: no new thread once the main thread ended)
+                    loop.close()
+                    raise
                 ready.wait()
                 self._thread = thread
                 self._loop = loop
