@@ -8,9 +8,7 @@ import os
 import pathlib
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import replace
 from datetime import timedelta
-from types import MappingProxyType
 from typing import Any, NamedTuple, TypeGuard, TypeVar, cast, overload
 
 import aiofiles.os
@@ -1205,9 +1203,7 @@ class AsyncVersionedS3Path(PureVersionedS3Path, AsyncS3Path):
 
     async def _request(self) -> Target:
         request = await super()._request()
-        parameters = {**request.resolved.parameters, "VersionId": self.version_id}
-        resolved = replace(request.resolved, parameters=MappingProxyType(parameters))
-        return Target(request.client, resolved, request.bucket, request.key, request.uri)
+        return request.with_parameters({"VersionId": self.version_id})
 
     async def stat(self, *, follow_symlinks: bool = True) -> StatResult | None:
         """This version's :class:`StatResult` (its ``version_id`` set)."""

@@ -45,16 +45,16 @@ class Target:
         """The same target with ``extra`` S3 parameters over the registered ones."""
         if not extra:
             return self
-        parameters = MappingProxyType({**self.resolved.parameters, **extra})
-        resolved = replace(self.resolved, parameters=parameters)
-        return Target(self.client, resolved, self.bucket, self.key, self.uri)
+        return self._with({**self.resolved.parameters, **extra})
 
     def plain(self) -> Target:
         """The same target without a ``VersionId``: the key's current object."""
         if "VersionId" not in self.resolved.parameters:
             return self
-        parameters = dict(self.resolved.parameters)
-        del parameters["VersionId"]
+        return self._with({k: v for k, v in self.resolved.parameters.items() if k != "VersionId"})
+
+    def _with(self, parameters: dict[str, Any]) -> Target:
+        """The same target with exactly these S3 parameters."""
         resolved = replace(self.resolved, parameters=MappingProxyType(parameters))
         return Target(self.client, resolved, self.bucket, self.key, self.uri)
 
